@@ -1,0 +1,3 @@
+"""mtbench: evaluation and benchmarking harness for LLM translators."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,196 @@
+"""Command line: one small function per subcommand over the library's functions.
+
+Every user-facing failure is an ``MtbenchError``: printed as one line, exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from mtbench import __version__
+from mtbench.config import RunConfig, load_config
+from mtbench.errors import MtbenchError
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", help="test data in mtbench's layout (default: $MTBENCH_DATA)")
+    p.add_argument("--include-path", action="append", default=None, metavar="DIR", help="extra folder of suite YAML files")
+    p.add_argument("--preset", choices=None, help="scoring preset: default (sacrebleu/ALMA) or wmt (WMT official)")
+    p.add_argument("--refs", help="references: primary (default), all, or ids such as A,B")
+    p.add_argument("--metrics", help="comma-separated metric names (default: bleu,chrf)")
+
+
+def _config_from_args(args: argparse.Namespace) -> RunConfig:
+    cfg = load_config(args.config) if getattr(args, "config", None) else RunConfig()
+    if getattr(args, "tasks", None):
+        cfg.tasks = args.tasks
+    if args.metrics:
+        cfg.metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
+    for name in ("refs", "preset", "data_dir", "systems", "limit", "out"):
+        value = getattr(args, name, None)
+        if value is not None:
+            setattr(cfg, name, value)
+    if args.include_path:
+        cfg.include_path = list(cfg.include_path) + args.include_path
+    cfg.validate("command line")
+    return cfg
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from mtbench.runner import run
+
+    out = run(_config_from_args(args), log=lambda msg: print(msg, file=sys.stderr))
+    print((out.path / "leaderboard.md").read_text(encoding="utf-8"))
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from mtbench.data.loaders import data_dir_from_env
+    from mtbench.models.precomputed import loose_files
+    from mtbench.runner import score_files
+    from mtbench.tasks import resolve_tasks
+
+    cfg = _config_from_args(args)
+    tasks = resolve_tasks(args.task, [Path(p) for p in cfg.include_path])
+    if len(tasks) != 1:
+        raise MtbenchError(f"--task {args.task!r} names {len(tasks)} tasks; `mtbench score` scores files for one task, like wmt22:de-en")
+    files = loose_files(args.hyp)
+    results = score_files(tasks[0], [f.path for f in files], [f.name for f in files], cfg.metrics,
+                          data_dir_from_env(cfg.data_dir), cfg.refs, cfg.preset)
+    for f in files:
+        per_metric = results[f.name]
+        if args.format == "json":
+            print(json.dumps({"file": str(f.path), "task": tasks[0].name, "scores": [
+                {"name": r.metric, "score": round(r.score, 4), "signature": r.signature, **(
+                    {"verbose_score": _verbose(r)} if r.extra else {})} for r in per_metric.values()]}, ensure_ascii=False))
+        else:
+            cells = "  ".join(f"{r.metric}={r.score:.2f}" for r in per_metric.values())
+            print(f"{f.path}\t{cells}")
+    if args.format != "json":
+        for r in results[files[0].name].values():
+            print(f"# {r.metric}: {r.signature}")
+    return 0
+
+
+def _verbose(r) -> str:  # BLEU's precisions/brevity penalty line, as sacrebleu prints it
+    e = r.extra
+    p = "/".join(f"{x:.1f}" for x in e["precisions"])
+    return f"{p} (BP = {e['bp']:.3f} ratio = {e['sys_len'] / max(e['ref_len'], 1):.3f} hyp_len = {e['sys_len']} ref_len = {e['ref_len']})"
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from mtbench.report.leaderboard import write_leaderboards
+    from mtbench.store import RunDir
+
+    for d in args.run_dirs:
+        run_dir = RunDir(d)
+        results = run_dir.read_results()
+        write_leaderboards(run_dir.path, results)
+        print((run_dir.path / "leaderboard.md").read_text(encoding="utf-8"))
+    return 0
+
+
+def cmd_ls(args: argparse.Namespace) -> int:
+    from mtbench.data.testsets import TESTSETS
+    from mtbench.metrics import METRICS
+    from mtbench.models import MODELS
+    from mtbench.tasks import load_suites
+
+    what = args.what
+    include = [Path(p) for p in (args.include_path or [])]
+    if what in ("all", "tasks", "testsets"):
+        print("Test sets (task = testset:src-tgt; * marks zero-shot directions):")
+        for name in TESTSETS.names():
+            ts = TESTSETS.get(name)
+            pairs = " ".join(p + ("*" if s.zero_shot else "") + (f"[ref {s.ref}]" if s.ref != "A" else "")
+                             for p, s in ts.pairs.items())
+            print(f"  {name:24s} {ts.description}\n  {'':24s} {pairs}")
+    if what in ("all", "suites", "tasks"):
+        print("Suites:")
+        for name, suite in sorted(load_suites(include).items()):
+            print(f"  {name:24s} {len(suite.tasks):3d} entries  {suite.description}")
+    if what in ("all", "metrics"):
+        print("Metrics:")
+        for name in METRICS.names():
+            print(f"  {name}")
+    if what in ("all", "models", "adapters"):
+        print("Model backends:")
+        for name in MODELS.names():
+            print(f"  {name}")
+        print("Adapters: (none yet: precomputed outputs need no prompt)")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from mtbench.data.loaders import data_dir_from_env, load_testdata
+    from mtbench.data.testsets import get_testset
+    from mtbench.tasks import resolve_tasks
+
+    cfg = load_config(args.config)
+    if args.data_dir:
+        cfg.data_dir = args.data_dir
+    tasks = resolve_tasks(cfg.tasks, [Path(p) for p in cfg.include_path])
+    data_dir = data_dir_from_env(cfg.data_dir)
+    for task in tasks:
+        data = load_testdata(get_testset(task.testset), task.pair, data_dir)
+        data.refs(cfg.refs)
+        print(f"{task.name:24s} {len(data.source):5d} segments  refs={','.join(data.refs(cfg.refs))}  {data.origin}")
+    print(f"{args.config}: valid ({len(tasks)} tasks, metrics {', '.join(cfg.metrics)}, preset {cfg.preset})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mtbench", description="Evaluate and benchmark LLM translators.")
+    parser.add_argument("--version", action="version", version=f"mtbench {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="evaluate models/system outputs on tasks and write a run directory")
+    p.add_argument("--config", help="run configuration YAML")
+    p.add_argument("--tasks", help="tasks and suites, e.g. wmt22:de-en,alma (default: the `default` suite)")
+    p.add_argument("--systems", help="folder in the data layout whose systems/ and llm_outputs/ are scored (default: data dir)")
+    p.add_argument("--limit", type=int, help="only the first N segments of each task")
+    p.add_argument("--out", help="run directory (default: runs/<name>)")
+    _add_common(p)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("score", help="score loose hypothesis files for one task")
+    p.add_argument("--task", required=True, help="one task, e.g. wmt22:de-en")
+    p.add_argument("--hyp", action="append", required=True, help="hypothesis file (repeatable)")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    _add_common(p)
+    p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("report", help="rewrite the leaderboards of finished run directories")
+    p.add_argument("run_dirs", nargs="+")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("ls", help="list test sets, suites, metrics and models")
+    p.add_argument("what", nargs="?", default="all", choices=["all", "tasks", "testsets", "suites", "metrics", "models", "adapters"])
+    p.add_argument("--include-path", action="append", default=None, metavar="DIR")
+    p.set_defaults(func=cmd_ls)
+
+    p = sub.add_parser("validate", help="check a run configuration and that its data loads")
+    p.add_argument("config")
+    p.add_argument("--data-dir")
+    p.set_defaults(func=cmd_validate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except MtbenchError as exc:
+        print(f"mtbench: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("mtbench: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,203 @@
+"""BLEU, chrF, chrF++ and TER with sacrebleu's definitions and signatures.
+
+BLEU and chrF statistics come from the vectorized counter in ``ngram_stats`` (identical
+to sacrebleu's, see the tests); sacrebleu turns statistics into scores and writes the
+signature, so every number here is a sacrebleu number. TER is sacrebleu's own code.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+from sacrebleu.metrics import BLEU, CHRF, TER
+
+from mtbench.langs import bleu_tokenizer
+from mtbench.metrics.base import MetricResult, ScoringContext
+from mtbench.metrics.ngram_stats import encode, match_counts
+
+# sacrebleu warns when a tokenizer other than its favourite is chosen for zh/ja; the
+# choice is deliberate here (scoring presets) and recorded in the signature.
+logging.getLogger("sacrebleu").setLevel(logging.ERROR)
+
+
+def _signature(metric: Any, n_refs: int) -> str:
+    metric.num_refs = n_refs
+    return metric.get_signature().format()
+
+
+class Bleu:
+    name = "bleu"
+    higher_is_better = True
+
+    def __init__(self, tokenize: str | None = None, lowercase: bool = False, smooth_method: str = "exp",
+                 smooth_value: float | None = None, max_ngram_order: int = 4) -> None:
+        self.tokenize = tokenize
+        self.lowercase = lowercase
+        self.smooth_method = smooth_method
+        self.smooth_value = smooth_value
+        self.max_ngram_order = max_ngram_order
+
+    def tokenizer_for(self, ctx: ScoringContext) -> str:
+        return self.tokenize or bleu_tokenizer(ctx.tgt_lang, ctx.preset)
+
+    def config(self, ctx: ScoringContext | None = None) -> dict[str, Any]:
+        return {"tokenize": self.tokenize if ctx is None else self.tokenizer_for(ctx), "lowercase": self.lowercase,
+                "smooth_method": self.smooth_method, "smooth_value": self.smooth_value,
+                "max_ngram_order": self.max_ngram_order}
+
+    def _sacrebleu(self, ctx: ScoringContext, effective_order: bool = False) -> BLEU:
+        return BLEU(tokenize=self.tokenizer_for(ctx), lowercase=self.lowercase, smooth_method=self.smooth_method,
+                    smooth_value=self.smooth_value, max_ngram_order=self.max_ngram_order,
+                    effective_order=effective_order)
+
+    def segment_statistics(self, ctx: ScoringContext, hypotheses: Mapping[str, Sequence[str]]) -> np.ndarray:
+        """(S, L, 2 + 2 * order) statistics, as sacrebleu's BLEU computes them."""
+        bleu = self._sacrebleu(ctx)
+        refs = list(ctx.references.values())
+        vocab: dict[str, int] = {}
+
+        def ids(lines: Sequence[str]) -> list[list[int]]:
+            prep = bleu._preprocess_segment
+            return [[vocab.setdefault(t, len(vocab)) for t in prep(line).split()] for line in lines]
+
+        ref_ids = [ids(r) for r in refs]
+        hyp_ids = [ids(h) for h in hypotheses.values()]
+        order = self.max_ngram_order
+        enc = encode(ref_ids + hyp_ids, as_chars=False)
+        correct = match_counts(enc, len(refs), order, ref_mode="max")[0]  # (S, L, order)
+        hyp_len = enc.lengths[len(refs):]  # (S, L)
+        ref_lens = enc.lengths[: len(refs)]  # (R, L)
+        # closest reference length, ties broken towards the shorter one
+        diff = np.abs(hyp_len[None, :, :] - ref_lens[:, None, :])  # (R, S, L)
+        pick = np.argmin(diff * (int(ref_lens.max(initial=0)) + 1) + ref_lens[:, None, :], axis=0)
+        ref_len = np.take_along_axis(np.broadcast_to(ref_lens[:, None, :], diff.shape), pick[None], axis=0)[0]
+        total = np.stack([np.maximum(hyp_len - n + 1, 0) for n in range(1, order + 1)], axis=-1)
+        return np.concatenate([hyp_len[..., None], ref_len[..., None], correct, total], axis=-1)
+
+    def score_systems(self, ctx: ScoringContext, hypotheses: Mapping[str, Sequence[str]]) -> dict[str, MetricResult]:
+        stats = self.segment_statistics(ctx, hypotheses)
+        corpus_metric = self._sacrebleu(ctx)
+        sentence_metric = self._sacrebleu(ctx, effective_order=True)
+        signature = _signature(corpus_metric, len(ctx.references))
+        out = {}
+        for (name, _), sys_stats in zip(hypotheses.items(), stats):
+            rows = sys_stats.tolist()
+            corpus = corpus_metric._compute_score_from_stats([int(x) for x in sys_stats.sum(axis=0)])
+            segs = [sentence_metric._compute_score_from_stats(list(r)).score for r in rows]
+            out[name] = MetricResult(self.name, corpus.score, signature, segs, rows, True,
+                                     {"bp": corpus.bp, "sys_len": corpus.sys_len, "ref_len": corpus.ref_len,
+                                      "precisions": list(corpus.precisions)})
+        return out
+
+
+class Chrf:
+    higher_is_better = True
+
+    def __init__(self, char_order: int = 6, word_order: int = 0, beta: int = 2, lowercase: bool = False,
+                 whitespace: bool = False, eps_smoothing: bool = False) -> None:
+        self.char_order = char_order
+        self.word_order = word_order
+        self.beta = beta
+        self.lowercase = lowercase
+        self.whitespace = whitespace
+        self.eps_smoothing = eps_smoothing
+        self.name = "chrf++" if word_order == 2 and char_order == 6 else "chrf" if word_order == 0 else f"chrf-w{word_order}"
+
+    def config(self, ctx: ScoringContext | None = None) -> dict[str, Any]:
+        return {"char_order": self.char_order, "word_order": self.word_order, "beta": self.beta,
+                "lowercase": self.lowercase, "whitespace": self.whitespace, "eps_smoothing": self.eps_smoothing}
+
+    def _sacrebleu(self) -> CHRF:
+        return CHRF(char_order=self.char_order, word_order=self.word_order, beta=self.beta, lowercase=self.lowercase,
+                    whitespace=self.whitespace, eps_smoothing=self.eps_smoothing)
+
+    def segment_statistics(self, ctx: ScoringContext, hypotheses: Mapping[str, Sequence[str]]) -> np.ndarray:
+        """(S, L, 3 * (char_order + word_order)) statistics with sacrebleu's choice of
+        the best reference per segment."""
+        chrf = self._sacrebleu()
+        refs = [[chrf._preprocess_segment(x) for x in r] for r in ctx.references.values()]
+        hyps = [[chrf._preprocess_segment(x) for x in h] for h in hypotheses.values()]
+        n_refs = len(refs)
+
+        def strip(lines: Sequence[str]) -> list[str]:
+            return list(lines) if self.whitespace else ["".join(x.split()) for x in lines]
+
+        parts = [self._triples(encode([strip(d) for d in refs + hyps], as_chars=True), n_refs, self.char_order)]
+        if self.word_order > 0:
+            vocab: dict[str, int] = {}
+            word_docs = [[[vocab.setdefault(w, len(vocab)) for w in chrf._remove_punctuation(x)] for x in d]
+                         for d in refs + hyps]
+            parts.append(self._triples(encode(word_docs, as_chars=False), n_refs, self.word_order))
+        stats = np.concatenate(parts, axis=-1)  # (R, S, L, 3 * orders)
+        if n_refs == 1:
+            return stats[0]
+        # Several references: sacrebleu keeps, per segment, the first reference with the
+        # highest sentence chrF. Use its own f-score function so ties break identically.
+        best = np.empty(stats.shape[1:], dtype=np.int64)
+        for s in range(stats.shape[1]):
+            for j in range(stats.shape[2]):
+                best_f, best_r = -1.0, 0
+                for r in range(n_refs):
+                    f = chrf._compute_f_score(stats[r, s, j].tolist())
+                    if f > best_f:
+                        best_f, best_r = f, r
+                best[s, j] = stats[best_r, s, j]
+        return best
+
+    @staticmethod
+    def _triples(enc: Any, n_refs: int, order: int) -> np.ndarray:
+        matches = match_counts(enc, n_refs, order, ref_mode="each")  # (R, S, L, order)
+        hyp_len = enc.lengths[n_refs:]  # (S, L)
+        ref_len = enc.lengths[:n_refs]  # (R, L)
+        out = np.zeros(matches.shape[:3] + (3 * order,), dtype=np.int64)
+        for n in range(1, order + 1):
+            ref_count = np.maximum(ref_len - n + 1, 0)[:, None, :]  # (R, 1, L)
+            hyp_count = np.maximum(hyp_len - n + 1, 0)[None, :, :]
+            out[..., 3 * (n - 1)] = np.where(ref_count > 0, hyp_count, 0)
+            out[..., 3 * (n - 1) + 1] = np.broadcast_to(ref_count, matches.shape[:3])
+            out[..., 3 * (n - 1) + 2] = matches[..., n - 1]
+        return out
+
+    def score_systems(self, ctx: ScoringContext, hypotheses: Mapping[str, Sequence[str]]) -> dict[str, MetricResult]:
+        stats = self.segment_statistics(ctx, hypotheses)
+        chrf = self._sacrebleu()
+        signature = _signature(chrf, len(ctx.references))
+        out = {}
+        for (name, _), sys_stats in zip(hypotheses.items(), stats):
+            rows = sys_stats.tolist()
+            corpus = chrf._compute_score_from_stats([int(x) for x in sys_stats.sum(axis=0)])
+            segs = [chrf._compute_f_score(r) for r in rows]
+            out[name] = MetricResult(self.name, corpus.score, signature, segs, rows, True)
+        return out
+
+
+class Ter:
+    name = "ter"
+    higher_is_better = False
+
+    def __init__(self, normalized: bool = False, no_punct: bool = False, asian_support: bool = False,
+                 case_sensitive: bool = False) -> None:
+        self.kwargs = {"normalized": normalized, "no_punct": no_punct, "asian_support": asian_support,
+                       "case_sensitive": case_sensitive}
+
+    def config(self, ctx: ScoringContext | None = None) -> dict[str, Any]:
+        return dict(self.kwargs)
+
+    def score_systems(self, ctx: ScoringContext, hypotheses: Mapping[str, Sequence[str]]) -> dict[str, MetricResult]:
+        refs = [list(r) for r in ctx.references.values()]
+        ter = TER(**self.kwargs, references=refs)
+        signature = ter.get_signature().format()
+        out = {}
+        for name, hyps in hypotheses.items():
+            stats = ter._extract_corpus_statistics(list(hyps), None)
+            corpus = ter._compute_score_from_stats([sum(col) for col in zip(*stats)])
+            segs = [ter._compute_score_from_stats(list(r)).score for r in stats]
+            out[name] = MetricResult(self.name, corpus.score, signature, segs, [list(r) for r in stats], False)
+        return out
+
+
+def chrf_plus_plus() -> Chrf:
+    """chrF++ (Popović 2017): character 6-grams plus word 1- and 2-grams."""
+    return Chrf(word_order=2)

@@ -1,0 +1,147 @@
+"""The run directory: the single source of truth every stage reads and writes.
+
+    run.yaml                                   resolved configuration
+    manifest.json                              versions, git revision, checksums, timings
+    generations/<task>/<model>.jsonl           one line per segment
+    scores/<task>/<model>/<metric>.jsonl       per-segment scores and statistics
+    scores/<task>/<model>/<metric>.json        corpus score, signature, input checksum
+    results.json                               corpus scores of every task/model/metric
+    leaderboard.{md,csv,json}
+
+Every file is written atomically; a file whose recorded input checksum matches is
+finished work and is never recomputed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mtbench import __version__
+from mtbench.errors import MtbenchError
+from mtbench.textio import atomic_write_json, atomic_write_jsonl, atomic_write_text, read_json, read_jsonl
+
+
+def _safe(name: str) -> str:
+    """Model and task names as file names (system names may contain '/' or spaces)."""
+    return "".join(c if c.isalnum() or c in "-_.+@" else "_" for c in name)
+
+
+class RunDir:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def ensure_writable(self) -> None:
+        """Fail early, before any work, if the run directory cannot be written."""
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            probe = self.path / ".write-probe"
+            probe.write_text("ok")
+            probe.unlink()
+        except OSError as exc:
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            raise MtbenchError(f"cannot write to output directory {self.path} ({reason}); choose another with --out") from None
+
+    # --- paths ---------------------------------------------------------------------------
+    def generation_path(self, task: str, model: str) -> Path:
+        return self.path / "generations" / _safe(task) / f"{_safe(model)}.jsonl"
+
+    def score_paths(self, task: str, model: str, metric: str) -> tuple[Path, Path]:
+        base = self.path / "scores" / _safe(task) / _safe(model)
+        return base / f"{_safe(metric)}.jsonl", base / f"{_safe(metric)}.json"
+
+    # --- generations ---------------------------------------------------------------------
+    def generation_meta_path(self, task: str, model: str) -> Path:
+        return self.generation_path(task, model).with_suffix(".meta.json")
+
+    def has_generation(self, task: str, model: str, input_sha: str) -> bool:
+        meta = self.generation_meta_path(task, model)
+        if not meta.exists() or not self.generation_path(task, model).exists():
+            return False
+        try:
+            return read_json(meta).get("input_sha256") == input_sha
+        except (OSError, json.JSONDecodeError):
+            return False
+
+    def write_generation(self, task: str, model: str, outputs: list[str], meta: dict[str, Any]) -> None:
+        rows = [{"id": i, "output": o} for i, o in enumerate(outputs)]
+        atomic_write_jsonl(self.generation_path(task, model), rows)
+        # meta last: it is the marker that the generation is complete
+        atomic_write_json(self.generation_meta_path(task, model), meta)
+
+    def read_generation(self, task: str, model: str) -> list[str]:
+        return [r["output"] for r in read_jsonl(self.generation_path(task, model))]
+
+    def list_models(self, task: str) -> list[str]:
+        folder = self.path / "generations" / _safe(task)
+        out = []
+        for meta in sorted(folder.glob("*.meta.json")):
+            out.append(read_json(meta)["model"])
+        return out
+
+    # --- scores --------------------------------------------------------------------------
+    def has_score(self, task: str, model: str, metric: str, input_sha: str) -> bool:
+        seg, corpus = self.score_paths(task, model, metric)
+        if not seg.exists() or not corpus.exists():
+            return False
+        try:
+            return read_json(corpus).get("input_sha256") == input_sha
+        except (OSError, json.JSONDecodeError):
+            return False
+
+    def write_score(self, task: str, model: str, metric: str, segments: list[dict[str, Any]], corpus: dict[str, Any]) -> None:
+        seg, summary = self.score_paths(task, model, metric)
+        atomic_write_jsonl(seg, segments)
+        atomic_write_json(summary, corpus)
+
+    def read_score(self, task: str, model: str, metric: str) -> dict[str, Any]:
+        return read_json(self.score_paths(task, model, metric)[1])
+
+    def read_segment_scores(self, task: str, model: str, metric: str) -> list[dict[str, Any]]:
+        return read_jsonl(self.score_paths(task, model, metric)[0])
+
+    # --- run-level files -----------------------------------------------------------------
+    def write_config(self, config: dict[str, Any]) -> None:
+        atomic_write_text(self.path / "run.yaml", yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+
+    def read_config(self) -> dict[str, Any]:
+        with open(self.path / "run.yaml", encoding="utf-8") as fh:
+            return yaml.safe_load(fh) or {}
+
+    def write_json(self, name: str, obj: Any) -> None:
+        atomic_write_json(self.path / name, obj)
+
+    def read_results(self) -> dict[str, Any]:
+        p = self.path / "results.json"
+        if not p.exists():
+            raise MtbenchError(f"{self.path} has no results.json; is it a finished mtbench run directory?")
+        return read_json(p)
+
+
+def git_revision() -> str | None:
+    """The mtbench checkout's revision (None when installed from a wheel)."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if out.returncode != 0:
+        return None
+    dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True, timeout=5).stdout.strip()
+    return out.stdout.strip() + ("+dirty" if dirty else "")
+
+
+def environment_versions() -> dict[str, str]:
+    import numpy
+    import sacrebleu
+
+    return {"mtbench": __version__, "sacrebleu": sacrebleu.__version__, "numpy": numpy.__version__,
+            "python": sys.version.split()[0], "platform": platform.platform()}

@@ -1,0 +1,129 @@
+"""Tasks (one test set direction) and suites (named lists of tasks in tasks/*.yaml).
+
+A task spec is ``testset:src-tgt``; ``testset:*`` means every pair of the set; any
+other word is a suite name. User suites come from ``--include-path DIR``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Iterable
+
+from mtbench.data.testsets import TESTSETS, PairSpec, TestSet, get_testset
+from mtbench.errors import MtbenchError
+from mtbench.registry import did_you_mean
+from mtbench.yamlio import load_yaml_mapping
+
+
+@dataclass(frozen=True)
+class Task:
+    testset: str
+    pair: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.testset}:{self.pair}"
+
+    @property
+    def spec(self) -> PairSpec:
+        return get_testset(self.testset).pair(self.pair)
+
+    @property
+    def src(self) -> str:
+        return self.pair.split("-", 1)[0]
+
+    @property
+    def tgt(self) -> str:
+        return self.pair.split("-", 1)[1]
+
+    @property
+    def dirname(self) -> str:
+        """File-system-safe name used inside run directories."""
+        return f"{self.testset}_{self.pair}"
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    description: str
+    tasks: tuple[str, ...]
+    path: Path
+    limit: int | None = None  # first N segments of every task (None = all)
+    zero_shot: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _suite_files(include_paths: Iterable[Path]) -> list[Path]:
+    files: list[Path] = []
+    for d in include_paths:
+        d = Path(d)
+        if not d.is_dir():
+            raise MtbenchError(f"--include-path {d} is not a directory; give a folder of suite YAML files")
+        files.extend(sorted(d.glob("*.yaml")) + sorted(d.glob("*.yml")))
+    builtin = resources.files("mtbench.suites")
+    files.extend(sorted(Path(str(p)) for p in builtin.iterdir() if p.name.endswith(".yaml")))
+    return files
+
+
+def load_suites(include_paths: Iterable[Path] = ()) -> dict[str, Suite]:
+    """Every suite; user suites (include paths) shadow built-in ones of the same name."""
+    suites: dict[str, Suite] = {}
+    for f in _suite_files(include_paths):
+        data = load_yaml_mapping(f)
+        if "suite" not in data:
+            continue  # other YAML (e.g. run configs) may share the folder
+        name = str(data["suite"])
+        tasks = data.get("tasks")
+        if not isinstance(tasks, list) or not all(isinstance(t, str) for t in tasks):
+            raise MtbenchError(f"{f}: suite {name!r} needs `tasks:` as a list of strings like wmt22:de-en")
+        limit = data.get("limit")
+        if limit is not None and (not isinstance(limit, int) or limit <= 0):
+            raise MtbenchError(f"{f}: `limit: {limit}` must be a positive integer")
+        suites.setdefault(name, Suite(name, str(data.get("description", "")), tuple(tasks), f, limit,
+                                      tuple(data.get("zero_shot", []) or [])))
+    return suites
+
+
+def resolve_tasks(spec: str | Iterable[str], include_paths: Iterable[Path] = ()) -> list[Task]:
+    """Expand comma-separated task specs and suite names into unique tasks, in order."""
+    items = [s.strip() for s in (spec.split(",") if isinstance(spec, str) else spec)]
+    suites = load_suites(include_paths)
+    out: list[Task] = []
+    seen: set[str] = set()
+
+    def add(item: str, stack: tuple[str, ...]) -> None:
+        if not item:
+            return
+        if ":" in item:
+            ts_name, _, pair = item.partition(":")
+            ts: TestSet = get_testset(ts_name)
+            pairs = list(ts.pairs) if pair == "*" else [ts.pair(pair).key]
+            for p in pairs:
+                task = Task(ts.name, p)
+                if task.name not in seen:
+                    seen.add(task.name)
+                    out.append(task)
+            return
+        if item in stack:
+            raise MtbenchError(f"suite {item!r} includes itself ({' -> '.join(stack + (item,))})")
+        if item not in suites:
+            hint = did_you_mean(item, list(suites) + [f"{t}:*" for t in TESTSETS.names()])
+            raise MtbenchError(f"unknown task or suite {item!r}: {hint}")
+        for sub in suites[item].tasks:
+            add(sub, stack + (item,))
+
+    for item in items:
+        add(item, ())
+    if not out:
+        raise MtbenchError("no tasks given; name pairs like wmt22:de-en or a suite like alma (see `mtbench ls`)")
+    return out
+
+
+def suite_limit(spec: str | Iterable[str], include_paths: Iterable[Path] = ()) -> int | None:
+    """The `limit` of a single named suite, if the spec is exactly one suite."""
+    items = [s.strip() for s in (spec.split(",") if isinstance(spec, str) else spec) if s.strip()]
+    if len(items) == 1 and ":" not in items[0]:
+        suite = load_suites(include_paths).get(items[0])
+        return suite.limit if suite else None
+    return None

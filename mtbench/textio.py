@@ -1,0 +1,105 @@
+"""Reading and writing text and JSON the way every stage expects.
+
+Reads are strict (UTF-8, a BOM stripped, one segment per line); writes are atomic
+(temporary file + rename) so an interrupted run never leaves a half-written result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable
+
+from mtbench.errors import MtbenchError
+
+
+def read_lines(path: str | os.PathLike[str], what: str = "file") -> list[str]:
+    """Return the lines of a UTF-8 text file: BOM removed, no line terminators.
+
+    Only ``\\n`` separates segments (a stray ``\\r`` or U+2028 inside a segment is
+    text, as sacrebleu reads it). A missing final newline is accepted.
+    """
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise MtbenchError(f"{what} not found: {p} (check the path)") from None
+    except IsADirectoryError:
+        raise MtbenchError(f"{what} is a directory, not a text file: {p}") from None
+    except PermissionError:
+        raise MtbenchError(f"{what} is not readable: {p} (check its permissions)") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise MtbenchError(
+            f"{what} is not valid UTF-8: {p} (line {line}, byte {exc.start}); "
+            f"convert it, e.g. iconv -f LATIN1 -t UTF-8"
+        ) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if text == "":
+        return []
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    # Windows line endings: drop the CR that ends every line, nothing else.
+    if lines and all(line.endswith("\r") for line in lines):
+        lines = [line[:-1] for line in lines]
+    return lines
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def sha256_lines(lines: Iterable[str]) -> str:
+    h = hashlib.sha256()
+    for line in lines:
+        h.update(line.encode("utf-8"))
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` to ``path`` so readers see either the old or the new file."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, p)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> None:
+    atomic_write_text(path, json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False) + "\n")
+
+
+def atomic_write_jsonl(path: str | os.PathLike[str], rows: Iterable[Any]) -> None:
+    atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+
+
+def read_json(path: str | os.PathLike[str]) -> Any:
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def read_jsonl(path: str | os.PathLike[str]) -> list[Any]:
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]

@@ -1,0 +1,37 @@
+"""YAML reading with errors that name the file and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mtbench.errors import MtbenchError
+
+
+def load_yaml(path: str | Path, text: str | None = None) -> Any:
+    p = Path(path)
+    if text is None:
+        try:
+            text = p.read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            raise MtbenchError(f"YAML file not found: {p} (check the path)") from None
+        except UnicodeDecodeError:
+            raise MtbenchError(f"YAML file is not valid UTF-8: {p}") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise MtbenchError(f"malformed YAML in {p}{where}: {problem}; fix the syntax there") from None
+
+
+def load_yaml_mapping(path: str | Path) -> dict[str, Any]:
+    data = load_yaml(path)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise MtbenchError(f"{path}: expected a mapping of keys to values at the top level, got {type(data).__name__}")
+    return data

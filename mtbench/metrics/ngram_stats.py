@@ -11,8 +11,14 @@ sacrebleu itself from these statistics.
 Exactness: an n-gram is keyed by its units' ranks in a per-segment alphabet, read as a
 base-V number (V = distinct units in that segment over all systems and references),
 offset by the segment's start in a global key space. That key is injective. When the
-key space of an order would overflow int64, that order falls back to ranking
-(segment, previous key, next unit) triples with ``np.unique``: slower, still exact.
+key space of an order would overflow int64, the remaining orders fall back to dense
+ranks: the previous order's keys are replaced by their global rank (``np.unique``)
+and extended by one unit in base max(V). Slower, still exact.
+
+Layout of one order's sort key: ``global_key << shift | doc``, with ``2**shift >= D``
+documents, so sorting groups equal n-grams of one segment together with the documents
+in increasing order (references first) inside each group, and groups (hence segments)
+appear in segment order.
 """
 
 from __future__ import annotations
@@ -22,7 +28,11 @@ from typing import Sequence
 
 import numpy as np
 
+# Bound of the per-segment key space; tests lower it to force the dense fallback.
 _INT64_MAX = np.iinfo(np.int64).max
+# Sort sentinel for positions whose n-gram would cross the segment end (always the
+# true int64 maximum, larger than any valid key).
+_SENTINEL = np.iinfo(np.int64).max
 
 
 @dataclass
@@ -31,12 +41,27 @@ class EncodedDocs:
     flat array of unit ids."""
 
     units: np.ndarray  # int64, all units of all docs, doc-major then segment order
-    doc: np.ndarray  # int64 doc index of every unit
-    seg: np.ndarray  # int64 segment index of every unit
-    end: np.ndarray  # int64 exclusive end (flat index) of the unit's segment
-    lengths: np.ndarray  # (n_docs, L) units per segment
+    lengths: np.ndarray  # (n_docs, L) int64 units per segment
     n_docs: int
     n_segs: int
+
+    @property
+    def line(self) -> np.ndarray:
+        """Line index ``doc * n_segs + seg`` of every unit."""
+        return np.repeat(np.arange(self.lengths.size, dtype=np.intp), self.lengths.ravel())
+
+    @property
+    def doc(self) -> np.ndarray:
+        return self.line // max(self.n_segs, 1)
+
+    @property
+    def seg(self) -> np.ndarray:
+        return self.line % max(self.n_segs, 1)
+
+    @property
+    def end(self) -> np.ndarray:
+        """Exclusive end (flat index) of every unit's segment."""
+        return np.cumsum(self.lengths.ravel())[self.line]
 
 
 def encode(docs: Sequence[Sequence[Sequence[int]] | Sequence[str]], as_chars: bool) -> EncodedDocs:
@@ -45,27 +70,17 @@ def encode(docs: Sequence[Sequence[Sequence[int]] | Sequence[str]], as_chars: bo
     n_docs = len(docs)
     n_segs = len(docs[0]) if n_docs else 0
     lengths = np.zeros((n_docs, n_segs), dtype=np.int64)
+    for d, doc in enumerate(docs):
+        lengths[d] = np.fromiter(map(len, doc), dtype=np.int64, count=n_segs)
+    total = int(lengths.sum())
     if as_chars:
-        flat_text = []
-        for d, doc in enumerate(docs):
-            lengths[d] = [len(s) for s in doc]
-            flat_text.append("".join(doc))  # type: ignore[arg-type]
-        big = "".join(flat_text)
+        big = "".join("".join(doc) for doc in docs)  # type: ignore[arg-type]
         units = np.frombuffer(big.encode("utf-32-le"), dtype="<u4").astype(np.int64)
     else:
-        parts = []
-        for d, doc in enumerate(docs):
-            lengths[d] = [len(s) for s in doc]
-            parts.extend(doc)
-        units = np.fromiter((u for seq in parts for u in seq), dtype=np.int64, count=int(lengths.sum()))
-    flat_len = lengths.ravel()
-    total = int(flat_len.sum())
-    starts = np.concatenate(([0], np.cumsum(flat_len)[:-1])) if flat_len.size else np.zeros(0, np.int64)
-    line_idx = np.repeat(np.arange(flat_len.size, dtype=np.int64), flat_len)
-    doc = line_idx // max(n_segs, 1)
-    seg = line_idx % max(n_segs, 1)
-    end = (starts + flat_len)[line_idx] if total else np.zeros(0, np.int64)
-    return EncodedDocs(units, doc, seg, end, lengths, n_docs, n_segs)
+        # one flat iterator over all ids of all segments (no per-segment arrays)
+        flat = (u for doc in docs for seq in doc for u in seq)
+        units = np.fromiter(flat, dtype=np.int64, count=total)
+    return EncodedDocs(units, lengths, n_docs, n_segs)
 
 
 def match_counts(enc: EncodedDocs, n_refs: int, max_order: int, ref_mode: str) -> np.ndarray:
@@ -80,104 +95,130 @@ def match_counts(enc: EncodedDocs, n_refs: int, max_order: int, ref_mode: str) -
     L = enc.n_segs
     n_out = n_refs if ref_mode == "each" else 1
     out = np.zeros((n_out, n_sys, L, max_order), dtype=np.int64)
-    if enc.units.size == 0 or n_sys == 0:
+    N = enc.units.size
+    if N == 0 or n_sys == 0:
         return out
     D = enc.n_docs
+    shift = max(D - 1, 1).bit_length()  # doc ids live in the low `shift` bits
+    Dp = 1 << shift
 
-    # Per-segment alphabet: rank of each unit among the distinct units of its segment.
-    unit_span = int(enc.units.max()) + 1
-    comp = enc.seg * unit_span + enc.units
-    uniq, inv = np.unique(comp, return_inverse=True)
-    uniq_seg = uniq // unit_span
-    first = np.searchsorted(uniq_seg, np.arange(L, dtype=np.int64))
-    local = inv.reshape(-1) - first[enc.seg]
-    V = np.bincount(uniq_seg, minlength=L).astype(np.int64)
-    V[V == 0] = 1
-    V_pos = V[enc.seg]
+    line_len = enc.lengths.ravel()  # per line (doc-major: line = doc * L + seg)
+    line_end = np.cumsum(line_len)
+    line = np.repeat(np.arange(D * L, dtype=np.intp), line_len)
+    seg_of_line = np.tile(np.arange(L, dtype=np.int64), D)
+    doc_of_line = np.repeat(np.arange(D, dtype=np.int64), L)
+    seg_pos = seg_of_line[line]
 
-    pos = np.arange(enc.units.size, dtype=np.int64)
-    key = local.copy()  # key of the n-gram starting at each position (order n)
+    local, V = _segment_alphabet(enc.units, seg_pos, L)
+    V_py = V.tolist()
+    V_max = max(V_py)
+    V_pos = V[seg_pos]
+
+    key = local.copy()  # key of the n-gram starting at each position (garbage where invalid)
+    comp = np.empty(N, dtype=np.int64)  # sort buffer
+    invalid = np.zeros(0, dtype=np.int64)  # positions whose n-gram crosses the segment end
     dense = False  # whether `key` holds global dense ids (fallback) instead of per-segment keys
-    V_py = [int(v) for v in V]
 
     for n in range(1, max_order + 1):
         if n > 1:
-            valid_prev = pos + n <= enc.end
-            nxt = np.zeros_like(key)
-            nxt[valid_prev] = local[pos[valid_prev] + n - 1]
-            if not dense:
-                space = sum(v**n for v in V_py)
-                if space * D <= _INT64_MAX:
-                    key = key * V_pos + nxt
-                else:
-                    dense = True
-                    key = _dense_rank(enc.seg, key, nxt, valid_prev)
+            # the n-gram at the (n-1)-th last unit of a line now crosses its end
+            invalid = np.concatenate((invalid, line_end[line_len >= n - 1] - (n - 1)))
+            M = N - n + 1  # positions that have n-1 units after them (shifted views)
+            nxt = local[n - 1:]
+            if not dense and sum(v**n for v in V_py) * Dp > _INT64_MAX:
+                # Switch to dense ids: rank the previous order's global keys (offsets
+                # included, so ranks stay distinct across segments and in segment order).
+                dense = True
+                prev = key + _offsets(V, n - 1)[seg_pos]
+                key = np.unique(prev, return_inverse=True)[1].reshape(-1).astype(np.int64)
+            elif dense:
+                key = np.unique(key, return_inverse=True)[1].reshape(-1).astype(np.int64)
+            if dense:
+                if N * V_max * Dp > _SENTINEL:  # ranks < N, units < V_max
+                    raise OverflowError("too many units for exact n-gram keys")
+                key[:M] *= V_max
             else:
-                key = _dense_rank(enc.seg, key, nxt, valid_prev)
-        valid = pos + n <= enc.end
-        if dense:
-            gkey = key[valid]
-            seg_valid = enc.seg[valid]
-        else:
-            offsets = np.zeros(L, dtype=np.int64)
-            if L > 1:
-                offsets[1:] = np.cumsum(V ** n)[:-1]
-            gkey = offsets[enc.seg[valid]] + key[valid]
-            seg_valid = None
-        composite = gkey * D + enc.doc[valid]
-        if dense:
-            # keep the segment of each composite: sort composite and carry seg via a
-            # second key (dense ids are unique per segment, so seg follows gram)
-            order = np.argsort(composite, kind="stable")
-            c = composite[order]
-            seg_sorted = seg_valid[order]
-        else:
-            c = np.sort(composite)
-            seg_sorted = None
-        if c.size == 0:
-            continue
-        run_start = np.concatenate(([0], np.flatnonzero(np.diff(c)) + 1))
-        run_count = np.diff(np.concatenate((run_start, [c.size])))
-        run_key = c[run_start]
-        run_doc = run_key % D
-        run_gram = run_key // D
-        new_group = np.concatenate(([True], run_gram[1:] != run_gram[:-1]))
-        group = np.cumsum(new_group) - 1
-        n_groups = int(group[-1]) + 1
-        if dense:
-            run_seg = seg_sorted[run_start]
-        else:
-            offsets_full = np.zeros(L, dtype=np.int64)
-            if L > 1:
-                offsets_full[1:] = np.cumsum(V ** n)[:-1]
-            run_seg = np.searchsorted(offsets_full, run_gram, side="right") - 1
+                key[:M] *= V_pos[:M]
+            key[:M] += nxt
+        n_valid = N - invalid.size
+        if n_valid == 0:
+            break
 
-        is_hyp = run_doc >= n_refs
-        h_group = group[is_hyp]
-        h_count = run_count[is_hyp]
-        h_flat = (run_doc[is_hyp] - n_refs) * L + run_seg[is_hyp]
+        # comp = global_key << shift | doc, with the segment offset and the doc folded
+        # into one per-line addend.
+        if dense:
+            addend = doc_of_line
+        else:
+            addend = (_offsets(V, n)[seg_of_line] << shift) | doc_of_line
+        np.left_shift(key, shift, out=comp)
+        comp += addend[line]
+        comp[invalid] = _SENTINEL
+        comp.sort()
+        c = comp[:n_valid]
+
+        # runs of equal (n-gram, doc)
+        flag = np.empty(n_valid, dtype=bool)
+        flag[0] = True
+        np.not_equal(c[1:], c[:-1], out=flag[1:])
+        run_start = np.flatnonzero(flag)
+        R = run_start.size
+        run_count = np.empty(R, dtype=np.int64)
+        np.subtract(run_start[1:], run_start[:-1], out=run_count[:-1])
+        run_count[-1] = n_valid - run_start[-1]
+        run_key = c[run_start]
+        run_doc = run_key & (Dp - 1)
+        run_gram = run_key >> shift
+
+        # group id (1-based) of every run: one group per distinct n-gram of a segment
+        new_group = np.empty(R, dtype=np.int64)
+        new_group[0] = 1
+        np.not_equal(run_gram[1:], run_gram[:-1], out=new_group[1:])
+        group = np.cumsum(new_group, out=new_group)
+        n_groups = int(group[-1])
+
+        # reference counts per group
         ref_counts = []
         for r in range(n_refs):
-            rc = np.zeros(n_groups, dtype=np.int64)
-            sel = run_doc == r
+            sel = np.flatnonzero(run_doc == r)
+            rc = np.zeros(n_groups + 1, dtype=np.int64)
             rc[group[sel]] = run_count[sel]
             ref_counts.append(rc)
-        if ref_mode == "each":
-            for r, rc in enumerate(ref_counts):
-                m = np.minimum(h_count, rc[h_group])
-                out[r, :, :, n - 1] = np.bincount(h_flat, weights=m, minlength=n_sys * L).reshape(n_sys, L)
-        else:
-            rc = np.maximum.reduce(ref_counts) if n_refs > 1 else ref_counts[0]
-            m = np.minimum(h_count, rc[h_group])
-            out[0, :, :, n - 1] = np.bincount(h_flat, weights=m, minlength=n_sys * L).reshape(n_sys, L)
+        if ref_mode != "each" and n_refs > 1:
+            ref_counts = [np.maximum.reduce(ref_counts)]
+
+        # Segments occupy consecutive element ranges of the sorted keys (keys are
+        # segment-major), so the segment of every run follows from per-segment counts.
+        seg_elems = np.maximum(enc.lengths - (n - 1), 0).sum(axis=0)
+        seg_bounds = np.zeros(L + 1, dtype=np.int64)
+        np.cumsum(seg_elems, out=seg_bounds[1:])
+        runs_per_seg = np.diff(np.searchsorted(run_start, seg_bounds))
+        # bin = seg << shift | doc; reference runs land in reference bins, dropped below
+        bins = np.repeat(np.arange(L, dtype=np.int64) << shift, runs_per_seg)
+        bins |= run_doc
+
+        for r, rc in enumerate(ref_counts):
+            clipped = np.minimum(run_count, rc[group])
+            per_bin = np.bincount(bins, weights=clipped, minlength=L * Dp).reshape(L, Dp)
+            out[r, :, :, n - 1] = per_bin[:, n_refs:D].T
     return out
 
 
-def _dense_rank(seg: np.ndarray, key: np.ndarray, nxt: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Global dense ids of (segment, key, next unit) triples; invalid positions get 0
-    (they are masked out by the caller)."""
-    rows = np.stack([seg[valid], key[valid], nxt[valid]], axis=1)
-    _, inv = np.unique(rows, axis=0, return_inverse=True)
-    out = np.zeros_like(key)
-    out[valid] = inv.reshape(-1)
-    return out
+def _offsets(V: np.ndarray, n: int) -> np.ndarray:
+    """Start of every segment in the global key space of order n (exclusive cumsum of
+    V**n); only called when the total fits int64."""
+    off = np.zeros(V.size, dtype=np.int64)
+    np.cumsum(V[:-1] ** n, out=off[1:])
+    return off
+
+
+def _segment_alphabet(units: np.ndarray, seg_pos: np.ndarray, L: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rank of every unit among the distinct units of its segment, and the alphabet
+    size V (at least 1) of every segment."""
+    span = int(units.max()) + 1
+    comp = seg_pos * span + units
+    uniq, inv = np.unique(comp, return_inverse=True)
+    V = np.bincount(uniq // span, minlength=L).astype(np.int64)
+    first = np.zeros(L, dtype=np.int64)
+    np.cumsum(V[:-1], out=first[1:])
+    local = inv.reshape(-1) - first[seg_pos]
+    return local, np.maximum(V, 1)

@@ -1,0 +1,94 @@
+"""The CLI over a tiny data layout: run, resume, score --format json, report, ls, validate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import sacrebleu
+
+from mtbench.cli import main
+from mtbench.textio import read_json, read_jsonl
+from tests.conftest import TINY_REF_A, TINY_REF_B, TINY_SYS, write_lines
+
+
+def test_run_writes_run_directory_and_resumes(tiny_layout: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "run"
+    argv = ["run", "--tasks", "wmt22:de-en", "--metrics", "bleu,chrf,chrf++,ter", "--data-dir", str(tiny_layout), "--out", str(out)]
+    assert main(argv) == 0
+    for name in ("run.yaml", "manifest.json", "results.json", "leaderboard.md", "leaderboard.csv", "leaderboard.json"):
+        assert (out / name).is_file(), name
+    manifest = read_json(out / "manifest.json")
+    assert manifest["work"]["scores_computed"] == 8 and manifest["versions"]["sacrebleu"] == sacrebleu.__version__
+    gen = read_jsonl(out / "generations" / "wmt22_de-en" / "good.jsonl")
+    assert [g["output"] for g in gen] == TINY_SYS["good"]
+    seg = read_jsonl(out / "scores" / "wmt22_de-en" / "bad" / "bleu.jsonl")
+    assert len(seg) == 4 and all("stats" in s for s in seg)
+    results = read_json(out / "results.json")
+    bleu_good = results["tasks"]["wmt22:de-en"]["models"]["good"]["bleu"]["score"]
+    assert bleu_good == sacrebleu.corpus_bleu(TINY_SYS["good"], [TINY_REF_A]).score
+    ter_bad = results["tasks"]["wmt22:de-en"]["models"]["bad"]["ter"]["score"]
+    assert ter_bad == sacrebleu.corpus_ter(TINY_SYS["bad"], [TINY_REF_A]).score
+    assert "nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:" in (out / "leaderboard.md").read_text()
+
+    mtimes = {p: p.stat().st_mtime_ns for p in (out / "scores").rglob("*.json*")}
+    assert main(argv) == 0
+    manifest = read_json(out / "manifest.json")
+    assert manifest["work"] == {"generations_imported": 0, "scores_computed": 0, "scores_reused": 8}
+    assert mtimes == {p: p.stat().st_mtime_ns for p in (out / "scores").rglob("*.json*")}
+
+    # a changed system file is re-imported and re-scored, nothing else
+    write_lines(tiny_layout / "wmt22" / "de-en" / "systems" / "bad.txt", ["House.", "Dog.", "", "Tea."])
+    assert main(argv) == 0
+    assert read_json(out / "manifest.json")["work"] == {"generations_imported": 1, "scores_computed": 4, "scores_reused": 4}
+
+
+def test_multi_reference_all(tiny_layout: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "run"
+    assert main(["run", "--tasks", "wmt22:de-en", "--refs", "all", "--data-dir", str(tiny_layout), "--out", str(out)]) == 0
+    res = read_json(out / "results.json")["tasks"]["wmt22:de-en"]
+    assert res["refs"] == ["A", "B"]
+    expected = sacrebleu.corpus_chrf(TINY_SYS["good"], [TINY_REF_A, TINY_REF_B]).score
+    assert res["models"]["good"]["chrf"]["score"] == expected
+    assert "nrefs:2" in res["models"]["good"]["chrf"]["signature"]
+
+
+def test_score_json_has_signatures(tiny_layout: Path, tmp_path: Path, capsys) -> None:
+    hyp = write_lines(tmp_path / "sys.txt", TINY_SYS["good"])
+    assert main(["score", "--task", "wmt22:de-en", "--hyp", str(hyp), "--metrics", "bleu,chrf",
+                 "--data-dir", str(tiny_layout), "--format", "json"]) == 0
+    (row,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert row["file"] == str(hyp)
+    bleu = sacrebleu.metrics.BLEU()
+    expected = bleu.corpus_score(TINY_SYS["good"], [TINY_REF_A])
+    assert row["scores"][0]["name"] == "bleu"
+    assert row["scores"][0]["score"] == round(expected.score, 4)
+    assert row["scores"][0]["signature"] == bleu.get_signature().format()
+
+
+def test_report_regenerates_leaderboard(tiny_layout: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "run"
+    assert main(["run", "--tasks", "wmt22:de-en", "--data-dir", str(tiny_layout), "--out", str(out)]) == 0
+    original = (out / "leaderboard.md").read_text()
+    (out / "leaderboard.md").unlink()
+    assert main(["report", str(out)]) == 0
+    assert (out / "leaderboard.md").read_text() == original
+    lines = original.splitlines()
+    # best system first in each table
+    first_rows = [lines[i + 2] for i, line in enumerate(lines) if line.startswith("| model")]
+    assert all(r.startswith("| good |") for r in first_rows)
+
+
+def test_ls_lists_everything(capsys) -> None:
+    assert main(["ls"]) == 0
+    out = capsys.readouterr().out
+    for needle in ("wmt22", "wmt21", "iwslt17", "iwslt17-mltlng", "alma", "lat-iwslt", "chrf++", "ter", "files"):
+        assert needle in out
+
+
+def test_validate_reports_tasks(tiny_layout: Path, tmp_path: Path, capsys) -> None:
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(f"tasks: [wmt22:de-en]\nmetrics: [bleu]\nrefs: all\ndata_dir: {tiny_layout}\n", encoding="utf-8")
+    assert main(["validate", str(cfg)]) == 0
+    out = capsys.readouterr().out
+    assert "wmt22:de-en" in out and "refs=A,B" in out and "valid" in out

@@ -30,7 +30,7 @@ def _config_from_args(args: argparse.Namespace) -> RunConfig:
         cfg.tasks = args.tasks
     if args.metrics:
         cfg.metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
-    for name in ("refs", "preset", "data_dir", "systems", "limit", "out"):
+    for name in ("refs", "preset", "data_dir", "systems", "limit", "out", "workers"):
         value = getattr(args, name, None)
         if value is not None:
             setattr(cfg, name, value)
@@ -154,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--systems", help="folder in the data layout whose systems/ and llm_outputs/ are scored (default: data dir)")
     p.add_argument("--limit", type=int, help="only the first N segments of each task")
     p.add_argument("--out", help="run directory (default: runs/<name>)")
+    p.add_argument("--workers", type=int, help="scoring processes (default 0: one per CPU core)")
     _add_common(p)
     p.set_defaults(func=cmd_run)
 

@@ -25,12 +25,15 @@ class RunConfig:
     include_path: list[str] = field(default_factory=list, metadata={"help": "extra folders with suite YAML files"})
     limit: int | None = field(default=None, metadata={"help": "score only the first N segments of each task"})
     out: str | None = field(default=None, metadata={"help": "run directory (default runs/<name>)"})
+    workers: int = field(default=0, metadata={"help": "scoring processes (0 = one per CPU core)"})
 
     def validate(self, where: str = "configuration") -> None:
         if self.preset not in PRESETS:
             raise MtbenchError(f"{where}: unknown preset {self.preset!r}: {did_you_mean(self.preset, list(PRESETS))}")
         if self.limit is not None and (not isinstance(self.limit, int) or self.limit <= 0):
             raise MtbenchError(f"{where}: limit must be a positive integer, got {self.limit!r}")
+        if not isinstance(self.workers, int) or self.workers < 0:
+            raise MtbenchError(f"{where}: workers must be 0 (one per core) or a positive integer, got {self.workers!r}")
         if not isinstance(self.metrics, list) or not self.metrics:
             raise MtbenchError(f"{where}: metrics must be a non-empty list of names, got {self.metrics!r}")
         from mtbench.metrics import check_metric_names

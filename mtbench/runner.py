@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing as mp
+import os
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Sequence
 
 from mtbench.config import RunConfig
 from mtbench.data.loaders import TestData, data_dir_from_env, load_testdata
@@ -68,6 +71,53 @@ def score_outputs(plan: TaskPlan, metric_names: Sequence[str], preset: str,
     for name in metric_names:
         results[name] = make_metric(name).score_systems(ctx, chosen) if chosen else {}
     return results
+
+
+@dataclass
+class ScoreJob:
+    """One metric over the systems of one task that still need scores."""
+
+    task: str
+    metric: str
+    ctx: ScoringContext
+    hypotheses: dict[str, list[str]]
+    keys: dict[str, str]  # model -> input checksum recorded with its score
+    refs: list[str]
+
+    @property
+    def size(self) -> int:
+        return sum(len(x) for lines in self.hypotheses.values() for x in lines)
+
+
+def _score_job(job: ScoreJob) -> dict[str, MetricResult]:
+    return make_metric(job.metric).score_systems(job.ctx, job.hypotheses)
+
+
+def run_score_jobs(jobs: Sequence[ScoreJob], workers: int, log=print) -> Iterator[tuple[ScoreJob, dict[str, MetricResult]]]:
+    """Score jobs, in parallel processes when there are several jobs and cores.
+
+    Largest jobs first so the pool stays balanced; results come back as they finish
+    and the caller writes them, so an interrupted run keeps every finished job."""
+    jobs = sorted(jobs, key=lambda j: -j.size)
+    n = min(workers or os.cpu_count() or 1, len(jobs))
+    if n <= 1:
+        for job in jobs:
+            log(f"scoring {job.task} {job.metric}: {len(job.hypotheses)} system(s)")
+            yield job, _score_job(job)
+        return
+    method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context(method)) as pool:
+        futures = {pool.submit(_score_job, job): job for job in jobs}
+        for fut in as_completed(futures):
+            job = futures[fut]
+            log(f"scored {job.task} {job.metric}: {len(job.hypotheses)} system(s)")
+            yield job, fut.result()
+
+
+def segment_rows(res: MetricResult) -> list[dict[str, Any]]:
+    stats = res.segment_stats if res.segment_stats is not None else [None] * len(res.segment_scores)
+    return [{"id": i, "score": s, **({"stats": st} if st is not None else {})}
+            for i, (s, st) in enumerate(zip(res.segment_scores, stats))]
 
 
 def default_run_dir(cfg: RunConfig) -> Path:
@@ -129,30 +179,30 @@ def run(cfg: RunConfig, log=print) -> RunDir:
     t_generated = time.time()
 
     # 3. Scores: only (task, model, metric) whose inputs changed or are new.
-    computed = skipped = 0
+    jobs: list[ScoreJob] = []
+    skipped = 0
     for plan in plans:
         ref_sha = sha256_lines([f"{k}\t{x}" for k, v in plan.refs.items() for x in v])
+        ctx = ScoringContext(plan.task.src, plan.task.tgt, plan.source, plan.refs, cfg.preset)
         for metric_name in cfg.metrics:
             metric = make_metric(metric_name)
-            ctx = ScoringContext(plan.task.src, plan.task.tgt, plan.source, plan.refs, cfg.preset)
             keys = {m: _sha({"hyp": sha256_lines(lines), "refs": ref_sha, "metric": metric_name,
                              "config": metric.config(ctx), "preset": cfg.preset})
                     for m, lines in plan.outputs.items()}
             todo = [m for m in plan.outputs if not out.has_score(plan.task.name, m, metric_name, keys[m])]
             skipped += len(plan.outputs) - len(todo)
-            if not todo:
-                continue
-            log(f"scoring {plan.task.name} {metric_name}: {len(todo)} system(s)")
-            results = metric.score_systems(ctx, {m: plan.outputs[m] for m in todo})
-            for model, res in results.items():
-                segments = [{"id": i, "score": s, **({"stats": st} if res.segment_stats is not None else {})}
-                            for i, (s, st) in enumerate(zip(res.segment_scores, res.segment_stats or [None] * len(res.segment_scores)))]
-                out.write_score(plan.task.name, model, metric_name, segments, {
-                    "task": plan.task.name, "model": model, "metric": metric_name, "score": res.score,
-                    "signature": res.signature, "higher_is_better": res.higher_is_better,
-                    "segments": len(res.segment_scores), "refs": list(plan.refs), "extra": res.extra,
-                    "input_sha256": keys[model]})
-                computed += 1
+            if todo:
+                jobs.append(ScoreJob(plan.task.name, metric_name, ctx, {m: plan.outputs[m] for m in todo},
+                                     {m: keys[m] for m in todo}, list(plan.refs)))
+    computed = 0
+    for job, results in run_score_jobs(jobs, cfg.workers, log):
+        for model, res in results.items():
+            out.write_score(job.task, model, job.metric, segment_rows(res), {
+                "task": job.task, "model": model, "metric": job.metric, "score": res.score,
+                "signature": res.signature, "higher_is_better": res.higher_is_better,
+                "segments": len(res.segment_scores), "refs": job.refs, "extra": res.extra,
+                "input_sha256": job.keys[model]})
+            computed += 1
     t_scored = time.time()
 
     # 4. Results, leaderboards, manifest.

@@ -15,6 +15,7 @@ from sacrebleu.metrics import BLEU, CHRF, TER
 
 from mtbench.langs import bleu_tokenizer
 from mtbench.metrics.base import MetricResult, ScoringContext
+from mtbench.metrics.fast_tokenizers import FAST_TOKENIZERS
 from mtbench.metrics.ngram_stats import encode, match_counts
 
 # sacrebleu warns when a tokenizer other than its favourite is chosen for zh/ja; the
@@ -58,8 +59,15 @@ class Bleu:
         refs = list(ctx.references.values())
         vocab: dict[str, int] = {}
 
-        def ids(lines: Sequence[str]) -> list[list[int]]:
+        fast = FAST_TOKENIZERS.get(self.tokenizer_for(ctx))
+        if fast is not None:  # same output as sacrebleu's tokenizer, several times faster
+
+            def prep(line: str) -> str:
+                return fast((line.lower() if self.lowercase else line).rstrip())
+        else:
             prep = bleu._preprocess_segment
+
+        def ids(lines: Sequence[str]) -> list[list[int]]:
             return [[vocab.setdefault(t, len(vocab)) for t in prep(line).split()] for line in lines]
 
         ref_ids = [ids(r) for r in refs]
@@ -134,17 +142,10 @@ class Chrf:
         if n_refs == 1:
             return stats[0]
         # Several references: sacrebleu keeps, per segment, the first reference with the
-        # highest sentence chrF. Use its own f-score function so ties break identically.
-        best = np.empty(stats.shape[1:], dtype=np.int64)
-        for s in range(stats.shape[1]):
-            for j in range(stats.shape[2]):
-                best_f, best_r = -1.0, 0
-                for r in range(n_refs):
-                    f = chrf._compute_f_score(stats[r, s, j].tolist())
-                    if f > best_f:
-                        best_f, best_r = f, r
-                best[s, j] = stats[best_r, s, j]
-        return best
+        # highest sentence chrF; the f-scores below are bit-identical to its own.
+        f = chrf_f_scores(stats, self.beta, self.eps_smoothing)  # (R, S, L)
+        best = np.argmax(f, axis=0)  # first maximum, as sacrebleu's strict `>` keeps
+        return np.take_along_axis(stats, best[None, :, :, None], axis=0)[0]
 
     @staticmethod
     def _triples(enc: Any, n_refs: int, order: int) -> np.ndarray:
@@ -166,11 +167,45 @@ class Chrf:
         signature = _signature(chrf, len(ctx.references))
         out = {}
         for (name, _), sys_stats in zip(hypotheses.items(), stats):
-            rows = sys_stats.tolist()
             corpus = chrf._compute_score_from_stats([int(x) for x in sys_stats.sum(axis=0)])
-            segs = [chrf._compute_f_score(r) for r in rows]
-            out[name] = MetricResult(self.name, corpus.score, signature, segs, rows, True)
+            segs = chrf_f_scores(sys_stats, self.beta, self.eps_smoothing).tolist()
+            out[name] = MetricResult(self.name, corpus.score, signature, segs, sys_stats.tolist(), True)
         return out
+
+
+def chrf_f_scores(stats: np.ndarray, beta: int = 2, eps_smoothing: bool = False) -> np.ndarray:
+    """Sentence chrF for every row of (..., 3 * orders) statistics.
+
+    The same float operations in the same order as sacrebleu's ``CHRF._compute_f_score``
+    (only +, -, *, / on float64, which numpy rounds exactly like Python), so the
+    results are bit-identical to calling it once per segment, ~50x faster."""
+    eps = 1e-16
+    factor = beta**2
+    n_hyp, n_ref, n_match = stats[..., 0::3], stats[..., 1::3], stats[..., 2::3]
+    order = n_hyp.shape[-1]
+    shape = n_hyp.shape[:-1]
+    score = np.zeros(shape)
+    avg_prec = np.zeros(shape)
+    avg_rec = np.zeros(shape)
+    effective_order = np.zeros(shape, dtype=np.int64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for i in range(order):
+            h, r, m = n_hyp[..., i], n_ref[..., i], n_match[..., i]
+            prec = np.where(h > 0, m / h, eps)
+            rec = np.where(r > 0, m / r, eps)
+            denom = factor * prec + rec
+            score = score + np.where(denom > 0, (1 + factor) * prec * rec / denom, eps)
+            both = (h > 0) & (r > 0)
+            avg_prec = np.where(both, avg_prec + prec, avg_prec)
+            avg_rec = np.where(both, avg_rec + rec, avg_rec)
+            effective_order += both
+        if eps_smoothing:
+            return 100 * score / order
+        avg_prec = np.where(effective_order > 0, avg_prec / effective_order, 0.0)
+        avg_rec = np.where(effective_order > 0, avg_rec / effective_order, 0.0)
+        f = (1 + factor) * avg_prec * avg_rec
+        f = f / ((factor * avg_prec) + avg_rec)
+        return np.where(avg_prec + avg_rec != 0, 100 * f, 0.0)
 
 
 class Ter:

@@ -1,0 +1,76 @@
+"""mtbench's BLEU/chrF/chrF++/TER against sacrebleu's own API on hand-made and random
+inputs: corpus scores, per-segment scores and statistics must be identical."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sacrebleu
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sacrebleu.metrics import BLEU, CHRF, TER
+
+from mtbench.metrics.base import ScoringContext
+from mtbench.metrics.sacrebleu_metrics import Bleu, Chrf, Ter, chrf_f_scores
+
+REFS_A = ["The cat sat on the mat.", "It is 3-4 km, i.e. 2.5 miles.", "", "这是一个测试。"]
+REFS_B = ["A cat was sitting on the mat.", "It's 3-4 kilometres.", "Nothing", "这是测试。"]
+HYPS = {
+    "s1": ["The cat sat on a mat.", "It is 3-4 km.", "", "这是一个测试。"],
+    "s2": ["cat mat", "", "Nothing at all", "测试"],
+}
+
+
+def ctx(refs: dict[str, list[str]], tgt: str = "en") -> ScoringContext:
+    return ScoringContext("de", tgt, ["x"] * len(next(iter(refs.values()))), refs)
+
+
+@pytest.mark.parametrize("refs", [{"A": REFS_A}, {"A": REFS_A, "B": REFS_B}])
+def test_corpus_and_segment_scores_equal_sacrebleu(refs: dict[str, list[str]]) -> None:
+    ref_streams = list(refs.values())
+    for mine, theirs, sentence in (
+        (Bleu(), BLEU(), BLEU(effective_order=True)),
+        (Chrf(), CHRF(), CHRF()),
+        (Chrf(word_order=2), CHRF(word_order=2), CHRF(word_order=2)),
+        (Ter(), TER(), TER()),
+    ):
+        results = mine.score_systems(ctx(refs), HYPS)
+        for name, hyps in HYPS.items():
+            assert results[name].score == theirs.corpus_score(hyps, ref_streams).score
+            expected = [sentence.sentence_score(h, [r[i] for r in ref_streams]).score for i, h in enumerate(hyps)]
+            assert results[name].segment_scores == expected
+            assert results[name].signature == theirs.get_signature().format()
+
+
+def test_zh_tokenizer_for_chinese_targets() -> None:
+    hyps = {"s": ["这是一个测试。", "猫坐在垫子上。"]}
+    refs = {"A": ["这是测试。", "猫坐在垫子上了。"]}
+    res = Bleu().score_systems(ctx(refs, "zh"), hyps)["s"]
+    assert res.score == sacrebleu.corpus_bleu(hyps["s"], [refs["A"]], tokenize="zh").score
+    assert "tok:zh" in res.signature
+
+
+text = st.text(alphabet="ab cd.,-1'\u00e9\u4e00\u4e01 ", max_size=30)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 3).flatmap(lambda n: st.tuples(
+    st.lists(st.lists(text, min_size=n, max_size=n), min_size=1, max_size=3),
+    st.lists(st.lists(text, min_size=n, max_size=n), min_size=1, max_size=3))))
+def test_random_text_statistics_identical(data) -> None:
+    refs, systems = data
+    refs_map = {chr(65 + i): r for i, r in enumerate(refs)}
+    hyps = {f"s{i}": h for i, h in enumerate(systems)}
+    for mine, theirs in ((Bleu(), BLEU()), (Chrf(), CHRF()), (Chrf(word_order=2), CHRF(word_order=2))):
+        stats = mine.segment_statistics(ctx(refs_map), hyps)
+        for i, h in enumerate(systems):
+            assert stats[i].tolist() == theirs._extract_corpus_statistics(h, refs)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40), st.integers(0, 40)), min_size=6, max_size=6),
+       st.sampled_from([1, 2, 3]), st.booleans())
+def test_sentence_chrf_bit_identical(triples, beta, eps_smoothing) -> None:
+    row = [x for h, r, m in triples for x in (h, r, min(m, h, r))]
+    expected = CHRF(beta=beta, eps_smoothing=eps_smoothing)._compute_f_score(row)
+    assert chrf_f_scores(np.array([row]), beta, eps_smoothing)[0] == expected

@@ -10,29 +10,35 @@ sacrebleu itself from these statistics.
 
 Exactness: an n-gram is keyed by its units' ranks in a per-segment alphabet, read as a
 base-V number (V = distinct units in that segment over all systems and references),
-offset by the segment's start in a global key space. That key is injective. When the
-key space of an order would overflow int64, the remaining orders fall back to dense
-ranks: the previous order's keys are replaced by their global rank (``np.unique``)
-and extended by one unit in base max(V). Slower, still exact.
+offset by the segment's start in the key space. That key is injective. When the key
+space of an order would overflow int64, the remaining orders fall back to dense ranks:
+the previous order's keys are replaced by their rank (``np.unique``) and extended by
+one unit in base max(V). Slower, still exact.
 
-Layout of one order's sort key: ``global_key << shift | doc``, with ``2**shift >= D``
-documents, so sorting groups equal n-grams of one segment together with the documents
-in increasing order (references first) inside each group, and groups (hence segments)
-appear in segment order.
+Layout: segments are processed in chunks of about ``_CHUNK_UNITS`` units (all docs of
+whole segments), so that the dozen numpy passes per order run on cache-resident arrays
+and key spaces stay small (offsets restart in every chunk; low orders then fit uint32,
+which sorts faster). One order's sort key is ``key << shift | doc`` with
+``2**shift >= D`` documents: sorting puts equal n-grams of one segment together,
+documents ascending (references first) inside, and segments in order. n-grams are
+built with shifted views (``key[:-k] * V + digit[k:]``); positions whose n-gram would
+cross the end of its line get a sentinel key that sorts last.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
-# Bound of the per-segment key space; tests lower it to force the dense fallback.
+# Bound of a chunk's per-segment key space; tests lower it to force the dense fallback.
 _INT64_MAX = np.iinfo(np.int64).max
-# Sort sentinel for positions whose n-gram would cross the segment end (always the
-# true int64 maximum, larger than any valid key).
-_SENTINEL = np.iinfo(np.int64).max
+# Key spaces below this sort as uint32; tests set it to 0 to exercise int64 keys.
+_UINT32_LIMIT = 1 << 32
+# Units per chunk of segments (a few hundred KiB per int64 array: fits in L2 cache).
+_CHUNK_UNITS = 1 << 15
 
 
 @dataclass
@@ -77,9 +83,8 @@ def encode(docs: Sequence[Sequence[Sequence[int]] | Sequence[str]], as_chars: bo
         big = "".join("".join(doc) for doc in docs)  # type: ignore[arg-type]
         units = np.frombuffer(big.encode("utf-32-le"), dtype="<u4").astype(np.int64)
     else:
-        # one flat iterator over all ids of all segments (no per-segment arrays)
-        flat = (u for doc in docs for seq in doc for u in seq)
-        units = np.fromiter(flat, dtype=np.int64, count=total)
+        chain = itertools.chain.from_iterable  # flat iterator over all ids, no per-segment arrays
+        units = np.fromiter(chain(chain(docs)), dtype=np.int64, count=total)
     return EncodedDocs(units, lengths, n_docs, n_segs)
 
 
@@ -92,133 +97,197 @@ def match_counts(enc: EncodedDocs, n_refs: int, max_order: int, ref_mode: str) -
     (1, S, L, max_order) (BLEU's multi-reference clipping).
     """
     n_sys = enc.n_docs - n_refs
-    L = enc.n_segs
+    D, L = enc.n_docs, enc.n_segs
     n_out = n_refs if ref_mode == "each" else 1
     out = np.zeros((n_out, n_sys, L, max_order), dtype=np.int64)
-    N = enc.units.size
-    if N == 0 or n_sys == 0:
+    if enc.units.size == 0 or n_sys == 0 or max_order < 1:
         return out
-    D = enc.n_docs
-    shift = max(D - 1, 1).bit_length()  # doc ids live in the low `shift` bits
-    Dp = 1 << shift
 
-    line_len = enc.lengths.ravel()  # per line (doc-major: line = doc * L + seg)
-    line_end = np.cumsum(line_len)
-    line = np.repeat(np.arange(D * L, dtype=np.intp), line_len)
+    gid, n_ids = _dense_ids(enc.units)
+    # start of every (doc, segment) line in the flat array, plus each doc's end
+    line_start = np.zeros((D, L + 1), dtype=np.int64)
+    np.cumsum(enc.lengths, axis=1, out=line_start[:, 1:])
+    doc_len = line_start[:, -1].copy()
+    line_start += (np.cumsum(doc_len) - doc_len)[:, None]
+
+    # Chunks of whole segments with about _CHUNK_UNITS units each; in the doc-major
+    # flat array a chunk is one slice per doc.
+    seg_end = np.cumsum(enc.lengths.sum(axis=0))
+    cuts = np.searchsorted(seg_end, np.arange(_CHUNK_UNITS, int(seg_end[-1]), _CHUNK_UNITS), side="left")
+    cuts = np.concatenate(([0], np.minimum(cuts + 1, L), [L]))
+    cuts = cuts[np.flatnonzero(np.diff(cuts, prepend=-1))]  # drop repeats (cheaper than np.unique)
+    for s0, s1 in zip(cuts[:-1].tolist(), cuts[1:].tolist()):
+        units = np.concatenate([gid[line_start[d, s0]:line_start[d, s1]] for d in range(D)])
+        if units.size:
+            part = _chunk_matches(units, n_ids, enc.lengths[:, s0:s1], n_refs, max_order, ref_mode)
+            out[:, :, s0:s1, :] = part.transpose(0, 2, 1, 3)
+    return out
+
+
+def _chunk_matches(units: np.ndarray, n_ids: int, line_len: np.ndarray, n_refs: int, max_order: int,
+                   ref_mode: str) -> np.ndarray:
+    """Matches for one chunk of L segments: ``units`` doc-major, ``line_len`` (D, L).
+    Returns (n_out, L, S, max_order)."""
+    D, L = line_len.shape
+    N = units.size
+    shift = max(D - 1, 1).bit_length()  # doc ids live in the low `shift` bits of a sort key
+    Dp = 1 << shift
+    n_out = n_refs if ref_mode == "each" else 1
+    out = np.zeros((n_out, L, D - n_refs, max_order), dtype=np.int64)
+
+    # Per-line tables (line = doc * L + seg), expanded to units with np.repeat.
+    ll = line_len.ravel()
+    line_end = np.cumsum(ll)
     seg_of_line = np.tile(np.arange(L, dtype=np.int64), D)
     doc_of_line = np.repeat(np.arange(D, dtype=np.int64), L)
-    seg_pos = seg_of_line[line]
 
-    local, V = _segment_alphabet(enc.units, seg_pos, L)
+    local, V = _segment_alphabet(units, n_ids, np.repeat(seg_of_line, ll), L)
     V_py = V.tolist()
     V_max = max(V_py)
-    V_pos = V[seg_pos]
+    V_pos = np.repeat(V[seg_of_line], ll)
+    local <<= shift  # digits pre-shifted: keys are kept as `key << shift` throughout
 
-    key = local.copy()  # key of the n-gram starting at each position (garbage where invalid)
-    comp = np.empty(N, dtype=np.int64)  # sort buffer
-    invalid = np.zeros(0, dtype=np.int64)  # positions whose n-gram crosses the segment end
-    dense = False  # whether `key` holds global dense ids (fallback) instead of per-segment keys
+    key = local.copy()  # (key of the n-gram starting at each position) << shift; garbage where invalid
+    comp64 = np.empty(N, dtype=np.int64)  # sort buffers
+    comp32 = np.empty(N, dtype=np.uint32)
+    invalid = np.zeros(0, dtype=np.int64)  # positions whose n-gram crosses its line end
+    dense = False  # whether `key` holds dense ranks (fallback) instead of per-segment keys
 
     for n in range(1, max_order + 1):
+        # bound of this order's sort keys
+        space = (N * V_max if dense else sum(v**n for v in V_py)) * Dp
         if n > 1:
-            # the n-gram at the (n-1)-th last unit of a line now crosses its end
-            invalid = np.concatenate((invalid, line_end[line_len >= n - 1] - (n - 1)))
-            M = N - n + 1  # positions that have n-1 units after them (shifted views)
-            nxt = local[n - 1:]
-            if not dense and sum(v**n for v in V_py) * Dp > _INT64_MAX:
-                # Switch to dense ids: rank the previous order's global keys (offsets
-                # included, so ranks stay distinct across segments and in segment order).
+            # the n-gram at the (n-1)-th last unit of a line now crosses the line end
+            invalid = np.concatenate((invalid, line_end[ll >= n - 1] - (n - 1)))
+            M = N - n + 1  # positions with n-1 units after them: shifted views, no masks
+            if not dense and space > _INT64_MAX:
+                # Switch to dense ranks of the previous order's keys (offsets included,
+                # so ranks differ across segments and keep segment order).
                 dense = True
-                prev = key + _offsets(V, n - 1)[seg_pos]
-                key = np.unique(prev, return_inverse=True)[1].reshape(-1).astype(np.int64)
-            elif dense:
-                key = np.unique(key, return_inverse=True)[1].reshape(-1).astype(np.int64)
+                space = N * V_max * Dp
+                key += np.repeat(_offsets(V, n - 1)[seg_of_line] << shift, ll)
             if dense:
-                if N * V_max * Dp > _SENTINEL:  # ranks < N, units < V_max
+                # rank < N and digit < V_max, so the extended key fits when `space` does
+                if space > np.iinfo(np.int64).max:
                     raise OverflowError("too many units for exact n-gram keys")
-                key[:M] *= V_max
+                key = np.unique(key, return_inverse=True)[1].reshape(-1).astype(np.int64)
+                key[:M] *= V_max << shift
             else:
                 key[:M] *= V_pos[:M]
-            key[:M] += nxt
+            key[:M] += local[n - 1:]
         n_valid = N - invalid.size
         if n_valid == 0:
             break
 
-        # comp = global_key << shift | doc, with the segment offset and the doc folded
-        # into one per-line addend.
-        if dense:
-            addend = doc_of_line
+        # Sort key: (segment offset + key) << shift | doc; offset and doc are one
+        # per-line addend. Small key spaces (low orders) use uint32, which sorts about
+        # twice as fast.
+        comp = comp32 if space < _UINT32_LIMIT else comp64
+        addend = doc_of_line if dense else (_offsets(V, n)[seg_of_line] << shift) | doc_of_line
+        np.add(key, np.repeat(addend, ll), out=comp, casting="unsafe")  # garbage keys may wrap
+
+        # runs of equal (n-gram, doc): run_key, run_count, run_start (in sorted order)
+        if space <= 2 * N:
+            # tiny key space (order 1): count keys instead of sorting them; invalid
+            # positions go to an extra last bin
+            comp[invalid] = space
+            counts = np.bincount(comp, minlength=space + 1)[:space]
+            run_key = np.flatnonzero(counts)
+            run_count = counts[run_key]
+            run_start = np.cumsum(run_count) - run_count
         else:
-            addend = (_offsets(V, n)[seg_of_line] << shift) | doc_of_line
-        np.left_shift(key, shift, out=comp)
-        comp += addend[line]
-        comp[invalid] = _SENTINEL
-        comp.sort()
-        c = comp[:n_valid]
-
-        # runs of equal (n-gram, doc)
-        flag = np.empty(n_valid, dtype=bool)
-        flag[0] = True
-        np.not_equal(c[1:], c[:-1], out=flag[1:])
-        run_start = np.flatnonzero(flag)
+            comp[invalid] = np.iinfo(comp.dtype).max  # sorts last, cut off below
+            comp.sort()
+            c = comp[:n_valid]
+            flag = np.empty(n_valid, dtype=bool)
+            flag[0] = True
+            np.not_equal(c[1:], c[:-1], out=flag[1:])
+            run_start = np.flatnonzero(flag)
+            run_count = np.empty(run_start.size, dtype=np.int64)
+            np.subtract(run_start[1:], run_start[:-1], out=run_count[:-1])
+            run_count[-1] = n_valid - run_start[-1]
+            run_key = c[run_start]
         R = run_start.size
-        run_count = np.empty(R, dtype=np.int64)
-        np.subtract(run_start[1:], run_start[:-1], out=run_count[:-1])
-        run_count[-1] = n_valid - run_start[-1]
-        run_key = c[run_start]
         run_doc = run_key & (Dp - 1)
-        run_gram = run_key >> shift
 
-        # group id (1-based) of every run: one group per distinct n-gram of a segment
-        new_group = np.empty(R, dtype=np.int64)
-        new_group[0] = 1
-        np.not_equal(run_gram[1:], run_gram[:-1], out=new_group[1:])
-        group = np.cumsum(new_group, out=new_group)
-        n_groups = int(group[-1])
+        # groups of runs with the same n-gram (of one segment)
+        run_key >>= shift
+        flag = np.empty(R, dtype=bool)
+        flag[0] = True
+        np.not_equal(run_key[1:], run_key[:-1], out=flag[1:])
+        g_start = np.flatnonzero(flag)
+        g_runs = np.empty(g_start.size, dtype=np.int64)
+        np.subtract(g_start[1:], g_start[:-1], out=g_runs[:-1])
+        g_runs[-1] = R - g_start[-1]
 
-        # reference counts per group
+        # Reference counts per group. References are docs 0..n_refs-1 and docs sort
+        # ascending within a group, so reference r's run (if any) is at offset <= r.
         ref_counts = []
         for r in range(n_refs):
-            sel = np.flatnonzero(run_doc == r)
-            rc = np.zeros(n_groups + 1, dtype=np.int64)
-            rc[group[sel]] = run_count[sel]
+            rc = np.zeros(g_start.size, dtype=np.int64)
+            for j in range(min(r + 1, D)):
+                idx = np.minimum(g_start + j, R - 1) if j else g_start
+                hit = run_doc[idx] == r
+                if j:
+                    hit &= g_runs > j
+                rc += run_count[idx] * hit
             ref_counts.append(rc)
         if ref_mode != "each" and n_refs > 1:
             ref_counts = [np.maximum.reduce(ref_counts)]
 
-        # Segments occupy consecutive element ranges of the sorted keys (keys are
-        # segment-major), so the segment of every run follows from per-segment counts.
-        seg_elems = np.maximum(enc.lengths - (n - 1), 0).sum(axis=0)
+        # Keys are segment-major, so each segment is one range of sorted elements; its
+        # runs follow from per-segment element counts. bin = seg << shift | doc
+        # (reference runs land in reference bins, dropped below).
         seg_bounds = np.zeros(L + 1, dtype=np.int64)
-        np.cumsum(seg_elems, out=seg_bounds[1:])
+        np.cumsum(np.maximum(line_len - (n - 1), 0).sum(axis=0), out=seg_bounds[1:])
         runs_per_seg = np.diff(np.searchsorted(run_start, seg_bounds))
-        # bin = seg << shift | doc; reference runs land in reference bins, dropped below
         bins = np.repeat(np.arange(L, dtype=np.int64) << shift, runs_per_seg)
         bins |= run_doc
 
         for r, rc in enumerate(ref_counts):
-            clipped = np.minimum(run_count, rc[group])
-            per_bin = np.bincount(bins, weights=clipped, minlength=L * Dp).reshape(L, Dp)
-            out[r, :, :, n - 1] = per_bin[:, n_refs:D].T
+            rc_run = np.repeat(rc, g_runs)  # reference count of every run's n-gram
+            np.minimum(rc_run, run_count, out=rc_run)
+            per_bin = np.bincount(bins, weights=rc_run, minlength=L * Dp).reshape(L, Dp)
+            out[r, :, :, n - 1] = per_bin[:, n_refs:D]
     return out
 
 
 def _offsets(V: np.ndarray, n: int) -> np.ndarray:
-    """Start of every segment in the global key space of order n (exclusive cumsum of
-    V**n); only called when the total fits int64."""
+    """Start of every segment in the key space of order n (exclusive cumsum of V**n);
+    only called when the total fits int64."""
     off = np.zeros(V.size, dtype=np.int64)
     np.cumsum(V[:-1] ** n, out=off[1:])
     return off
 
 
-def _segment_alphabet(units: np.ndarray, seg_pos: np.ndarray, L: int) -> tuple[np.ndarray, np.ndarray]:
-    """Rank of every unit among the distinct units of its segment, and the alphabet
-    size V (at least 1) of every segment."""
+def _dense_ids(units: np.ndarray) -> tuple[np.ndarray, int]:
+    """Units renumbered 0..n_ids-1 (order-preserving), and n_ids."""
     span = int(units.max()) + 1
-    comp = seg_pos * span + units
-    uniq, inv = np.unique(comp, return_inverse=True)
-    V = np.bincount(uniq // span, minlength=L).astype(np.int64)
-    first = np.zeros(L, dtype=np.int64)
-    np.cumsum(V[:-1], out=first[1:])
-    local = inv.reshape(-1) - first[seg_pos]
+    if span <= 4 * units.size + 65536 and units.min() >= 0:
+        # presence table over unit values (characters, vocabulary ids)
+        present = np.zeros(span, dtype=bool)
+        present[units] = True
+        ids = np.cumsum(present, dtype=np.int64) - 1
+        return ids[units], int(ids[-1]) + 1
+    uniq, inv = np.unique(units, return_inverse=True)
+    return inv.reshape(-1).astype(np.int64), int(uniq.size)
+
+
+def _segment_alphabet(units: np.ndarray, n_ids: int, seg_pos: np.ndarray, L: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rank of every unit (ids < n_ids) among the distinct units of its segment
+    (int64), and the alphabet size V (at least 1) of every segment."""
+    pair = seg_pos * n_ids + units
+    if L * n_ids <= 4 * units.size + 4096:
+        # presence table of (segment, unit) pairs; ranks by a cumsum along each row
+        seen = np.zeros((L, n_ids), dtype=bool)
+        seen.ravel()[pair] = True
+        rank = np.cumsum(seen, axis=1, dtype=np.int64)
+        V = rank[:, -1].copy()
+        local = rank.ravel()[pair] - 1
+    else:
+        uniq, inv = np.unique(pair, return_inverse=True)
+        V = np.bincount(uniq // n_ids, minlength=L).astype(np.int64)
+        first = np.zeros(L, dtype=np.int64)
+        np.cumsum(V[:-1], out=first[1:])
+        local = inv.reshape(-1) - first[seg_pos]
     return local, np.maximum(V, 1)

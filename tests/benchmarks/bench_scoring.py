@@ -84,8 +84,8 @@ def bench_cli(work) -> tuple[float, dict]:
         for name, path in files.items():
             cmd = [str(sacrebleu_cli), str(ref_file), "-i", str(path), "-m", "bleu", "chrf", "-b", "-w", "4",
                    "-tok", bleu_tokenizer(task.tgt, "wmt"), "-l", task.pair]
-            out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.split()
-            scores[(task.name, name)] = (float(out[0]), float(out[1]))
+            out = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+            scores[(task.name, name)] = (float(out[0]), float(out[1]))  # `-b` with two metrics: a JSON list
     return time.perf_counter() - t0, scores
 
 

@@ -13,14 +13,28 @@ $(STAMP): pyproject.toml Makefile
 	$(VENV)/bin/python -m pip install -q -e '.[test]'
 	touch $@
 
-.PHONY: setup run test bench
+.PHONY: setup run test bench reports chromium
 setup: $(STAMP)
+
+# The HTML report test drives a real headless Chromium (Debian's package).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "chromium could not be installed: the HTML screenshot test will be skipped"
 
 run: $(STAMP)
 	$(VENV)/bin/mtbench run
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(VENV)/bin/python -m pytest -q -rs
 
 bench: $(STAMP)
 	$(VENV)/bin/python tests/benchmarks/bench_scoring.py
+	$(VENV)/bin/python tests/benchmarks/bench_significance.py
+
+# The committed example reports: WMT22/21 systems and ALMA's released LLM outputs on
+# ALMA's ten directions, significance against the best system of each column.
+reports: $(STAMP)
+	$(VENV)/bin/mtbench run --tasks alma --metrics bleu,chrf --out runs/reports-alma
+	$(VENV)/bin/mtbench report runs/reports-alma --out reports/alma \
+	  --title "WMT systems and ALMA LLM outputs on ALMA's directions"

@@ -30,7 +30,8 @@ def _config_from_args(args: argparse.Namespace) -> RunConfig:
         cfg.tasks = args.tasks
     if args.metrics:
         cfg.metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
-    for name in ("refs", "preset", "data_dir", "systems", "limit", "out", "workers"):
+    for name in ("refs", "preset", "data_dir", "systems", "limit", "out", "workers", "baseline", "seed",
+                 "significance", "n_resamples"):
         value = getattr(args, name, None)
         if value is not None:
             setattr(cfg, name, value)
@@ -83,14 +84,29 @@ def _verbose(r) -> str:  # BLEU's precisions/brevity penalty line, as sacrebleu 
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from mtbench.report.build import ReportOptions, report_runs, series_curves
     from mtbench.report.leaderboard import write_leaderboards
     from mtbench.store import RunDir
 
-    for d in args.run_dirs:
-        run_dir = RunDir(d)
-        results = run_dir.read_results()
-        write_leaderboards(run_dir.path, results)
-        print((run_dir.path / "leaderboard.md").read_text(encoding="utf-8"))
+    runs = [RunDir(d) for d in args.run_dirs]
+    if args.command == "compare" and len(runs) < 2:
+        raise MtbenchError("`mtbench compare` needs at least two run directories; use `mtbench report` for one")
+    if len(runs) == 1 and not args.out:
+        out = runs[0].path / "report"
+    elif args.out:
+        out = Path(args.out)
+    else:
+        raise MtbenchError("several run directories: say where the report goes with --out DIR")
+    options = ReportOptions(baseline=args.baseline, test=args.test, n=args.n, seed=args.seed,
+                            title=args.title or f"mtbench report: {', '.join(r.path.name for r in runs)}")
+    results = report_runs(runs, out, options)
+    if len(runs) == 1 and not args.out:  # a run's own leaderboards sit at its top level
+        runs[0].write_json("results.json", results)
+        write_leaderboards(runs[0].path, results)
+    if args.x:
+        series_curves(runs, args.x, out)
+    print((out / "leaderboard.md").read_text(encoding="utf-8"))
+    print(f"report: {out / 'index.html'}", file=sys.stderr)
     return 0
 
 
@@ -155,6 +171,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, help="only the first N segments of each task")
     p.add_argument("--out", help="run directory (default: runs/<name>)")
     p.add_argument("--workers", type=int, help="scoring processes (default 0: one per CPU core)")
+    p.add_argument("--baseline", help="model every other is tested against (default: best per task and metric)")
+    p.add_argument("--significance", choices=["bs", "ar", "none"], help="paired test (default bs)")
+    p.add_argument("--n-resamples", type=int, help="bootstrap resamples / AR trials")
+    p.add_argument("--seed", type=int, help="seed of the paired tests (default 12345)")
     _add_common(p)
     p.set_defaults(func=cmd_run)
 
@@ -165,9 +185,19 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
     p.set_defaults(func=cmd_score)
 
-    p = sub.add_parser("report", help="rewrite the leaderboards of finished run directories")
-    p.add_argument("run_dirs", nargs="+")
-    p.set_defaults(func=cmd_report)
+    for name, help_text in (("report", "leaderboards, figures and index.html for one or more run directories"),
+                            ("compare", "compare several run directories (same as report, with --out)")):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("run_dirs", nargs="+")
+        p.add_argument("--out", help="report folder (default for one run: RUN_DIR/report)")
+        p.add_argument("--baseline", default="best", help="model every other is tested against (default: best per column)")
+        p.add_argument("--test", default="bs", choices=["bs", "ar", "none"], help="paired test (default bs)")
+        p.add_argument("--n", type=int, help="bootstrap resamples / AR trials (default 1000 / 10000)")
+        p.add_argument("--seed", type=int, default=12345)
+        p.add_argument("--title")
+        p.add_argument("--x", metavar="LABEL=V1,V2,...",
+                       help="one x value per run (e.g. step=100,200,400): draw metric-vs-x curves")
+        p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("ls", help="list test sets, suites, metrics and models")
     p.add_argument("what", nargs="?", default="all", choices=["all", "tasks", "testsets", "suites", "metrics", "models", "adapters"])

@@ -25,6 +25,10 @@ class RunConfig:
     include_path: list[str] = field(default_factory=list, metadata={"help": "extra folders with suite YAML files"})
     limit: int | None = field(default=None, metadata={"help": "score only the first N segments of each task"})
     out: str | None = field(default=None, metadata={"help": "run directory (default runs/<name>)"})
+    significance: str = field(default="bs", metadata={"help": "paired test: bs (bootstrap), ar (approximate randomization), none"})
+    baseline: str = field(default="best", metadata={"help": "model every other is tested against, or best (per task and metric)"})
+    n_resamples: int | None = field(default=None, metadata={"help": "bootstrap resamples / AR trials (default 1000 / 10000)"})
+    seed: int = field(default=12345, metadata={"help": "seed of the paired tests"})
     workers: int = field(default=0, metadata={"help": "scoring processes (0 = one per CPU core)"})
 
     def validate(self, where: str = "configuration") -> None:
@@ -32,6 +36,10 @@ class RunConfig:
             raise MtbenchError(f"{where}: unknown preset {self.preset!r}: {did_you_mean(self.preset, list(PRESETS))}")
         if self.limit is not None and (not isinstance(self.limit, int) or self.limit <= 0):
             raise MtbenchError(f"{where}: limit must be a positive integer, got {self.limit!r}")
+        if self.significance not in ("bs", "ar", "none"):
+            raise MtbenchError(f"{where}: significance must be bs, ar or none, got {self.significance!r}")
+        if self.n_resamples is not None and (not isinstance(self.n_resamples, int) or self.n_resamples <= 0):
+            raise MtbenchError(f"{where}: n_resamples must be a positive integer, got {self.n_resamples!r}")
         if not isinstance(self.workers, int) or self.workers < 0:
             raise MtbenchError(f"{where}: workers must be 0 (one per core) or a positive integer, got {self.workers!r}")
         if not isinstance(self.metrics, list) or not self.metrics:

@@ -25,7 +25,9 @@ from mtbench.errors import MtbenchError
 from mtbench.metrics import make_metric
 from mtbench.metrics.base import MetricResult, ScoringContext
 from mtbench.models.precomputed import SystemFile, discover_systems
+from mtbench.report.build import loader_for, render_report, run_refs
 from mtbench.report.leaderboard import write_leaderboards
+from mtbench.report.significance import add_significance
 from mtbench.store import RunDir, environment_versions, git_revision
 from mtbench.tasks import Task, resolve_tasks, suite_limit
 from mtbench.textio import read_lines, sha256_file, sha256_lines
@@ -168,6 +170,7 @@ def run(cfg: RunConfig, log=print) -> RunDir:
     # 2. Generations: precomputed outputs are imported into the run directory.
     imported = 0
     for plan in plans:
+        out.write_testdata(plan.task.name, plan.source, plan.refs)
         for model, lines in plan.outputs.items():
             sha = sha256_lines(lines)
             if out.has_generation(plan.task.name, model, sha):
@@ -207,8 +210,13 @@ def run(cfg: RunConfig, log=print) -> RunDir:
 
     # 4. Results, leaderboards, manifest.
     results = collect_results(out, plans, cfg.metrics)
+    refs = run_refs(out, results)
+    add_significance(results, loader_for(refs), cfg.significance, cfg.baseline, cfg.n_resamples, cfg.seed)
+    previous = out.read_results() if (out.path / "results.json").exists() else None
     out.write_json("results.json", results)
     write_leaderboards(out.path, results)
+    if previous != results or not (out.path / "report" / "index.html").exists():  # figures take seconds
+        render_report(results, refs, out.path / "report", f"mtbench run {out.path.name}")
     manifest = {
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "versions": environment_versions(),

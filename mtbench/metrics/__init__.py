@@ -14,6 +14,7 @@ METRICS.register("bleu", "mtbench.metrics.sacrebleu_metrics:Bleu")
 METRICS.register("chrf", "mtbench.metrics.sacrebleu_metrics:Chrf")
 METRICS.register("chrf++", "mtbench.metrics.sacrebleu_metrics:chrf_plus_plus")
 METRICS.register("ter", "mtbench.metrics.sacrebleu_metrics:Ter")
+METRICS.register("off-target", "mtbench.metrics.offtarget:OffTarget")
 
 
 def make_metric(name: str) -> Any:

@@ -127,7 +127,10 @@ def _figures(results: dict[str, Any], tables: list[dict[str, Any]], out_dir: Pat
         if not systems:
             continue
         figs += plots.grouped_bars(tab, systems, colours, out_dir / f"bars-{_slug(tab['metric'])}")
-        figs += plots.heatmap(tab, systems, out_dir / f"heatmap-{_slug(tab['metric'])}")
+        floor = {t: info["reference"][tab["metric"]] for t, info in results["tasks"].items()
+                 if tab["metric"] in info.get("reference", {})}
+        figs += plots.heatmap(tab, systems, out_dir / f"heatmap-{_slug(tab['metric'])}",
+                              extra_rows={"reference": floor} if floor else None)
     # Pairwise significance and segment-level distributions on the first task and metric.
     if tables and results["tasks"]:
         tab = tables[0]

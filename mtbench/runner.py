@@ -91,11 +91,17 @@ class ScoreJob:
         return sum(len(x) for lines in self.hypotheses.values() for x in lines)
 
 
-def _score_job(job: ScoreJob) -> dict[str, MetricResult]:
-    return make_metric(job.metric).score_systems(job.ctx, job.hypotheses)
+def _score_job(job: ScoreJob) -> dict[str, MetricResult] | MtbenchError:
+    """A metric that cannot run (model missing, language it cannot judge) fails alone:
+    the error comes back as a value and the run's other metrics go on."""
+    try:
+        return make_metric(job.metric).score_systems(job.ctx, job.hypotheses)
+    except MtbenchError as exc:
+        return exc
 
 
-def run_score_jobs(jobs: Sequence[ScoreJob], workers: int, log=print) -> Iterator[tuple[ScoreJob, dict[str, MetricResult]]]:
+def run_score_jobs(jobs: Sequence[ScoreJob], workers: int,
+                   log=print) -> Iterator[tuple[ScoreJob, dict[str, MetricResult] | MtbenchError]]:
     """Score jobs, in parallel processes when there are several jobs and cores.
 
     Largest jobs first so the pool stays balanced; results come back as they finish
@@ -205,7 +211,12 @@ def run(cfg: RunConfig, log=print) -> RunDir:
                 jobs.append(ScoreJob(plan.task.name, metric_name, ctx, {m: plan.outputs[m] for m in todo},
                                      {m: keys[m] for m in todo}, list(plan.refs)))
     computed = 0
+    unavailable: dict[str, dict[str, str]] = {}
     for job, results in run_score_jobs(jobs, cfg.workers, log):
+        if isinstance(results, MtbenchError):
+            log(f"mtbench: warning: {job.metric} unavailable for {job.task}: {results}")
+            unavailable.setdefault(job.metric, {})[job.task] = str(results)
+            continue
         for model, res in results.items():
             out.write_score(job.task, model, job.metric, segment_rows(res), {
                 "task": job.task, "model": model, "metric": job.metric, "score": res.score,
@@ -218,6 +229,7 @@ def run(cfg: RunConfig, log=print) -> RunDir:
 
     # 4. Results, leaderboards, manifest.
     results = collect_results(out, plans, cfg.metrics)
+    results["unavailable"] = unavailable
     refs = run_refs(out, results)
     add_significance(results, loader_for(refs), cfg.significance, cfg.baseline, cfg.n_resamples, cfg.seed)
     previous = out.read_results() if (out.path / "results.json").exists() else None
@@ -249,6 +261,8 @@ def collect_results(out: RunDir, plans: Sequence[TaskPlan], metrics: Sequence[st
         for model in plan.outputs:
             models[model] = {}
             for metric in metrics:
+                if not out.score_paths(plan.task.name, model, metric)[1].exists():
+                    continue  # the metric failed for this task (see results["unavailable"])
                 s = out.read_score(plan.task.name, model, metric)
                 models[model][metric] = {"score": s["score"], "signature": s["signature"],
                                          "higher_is_better": s["higher_is_better"]}
@@ -257,7 +271,10 @@ def collect_results(out: RunDir, plans: Sequence[TaskPlan], metrics: Sequence[st
             m = make_metric(metric)
             if hasattr(m, "reference_score"):
                 ctx = ScoringContext(plan.task.src, plan.task.tgt, plan.source, plan.refs)
-                reference[metric] = m.reference_score(ctx)
+                try:
+                    reference[metric] = m.reference_score(ctx)
+                except MtbenchError:
+                    pass  # the same failure is reported once, as the metric's
         tasks[plan.task.name] = {"reference": reference, "testset": plan.task.testset, "pair": plan.task.pair, "src": plan.task.src,
                                  "tgt": plan.task.tgt, "segments": len(plan.source), "refs": list(plan.refs),
                                  "zero_shot": plan.task.spec.zero_shot, "models": models}

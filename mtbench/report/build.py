@@ -46,13 +46,15 @@ class ReportOptions:
 def merge_runs(runs: Sequence[RunDir]) -> tuple[dict[str, Any], dict[tuple[str, str], ModelRef]]:
     """One results dict over several runs; a model name found in two runs for the same
     task is shown as "<run>/<model>"."""
-    merged: dict[str, Any] = {"metrics": [], "tasks": {}}
+    merged: dict[str, Any] = {"metrics": [], "tasks": {}, "unavailable": {}}
     refs: dict[tuple[str, str], ModelRef] = {}
     for run in runs:
         res = run.read_results()
         for m in res["metrics"]:
             if m not in merged["metrics"]:
                 merged["metrics"].append(m)
+        for m, by_task in res.get("unavailable", {}).items():
+            merged["unavailable"].setdefault(m, {}).update(by_task)
         for task_name, task in res["tasks"].items():
             target = merged["tasks"].setdefault(task_name, {**{k: v for k, v in task.items() if k != "models"}, "models": {}})
             if target["segments"] != task["segments"] or target["refs"] != task["refs"]:

@@ -61,6 +61,7 @@ def _board(tab: dict[str, Any]) -> str:
     sigs = "".join(f'<div class="sig-line">Signature ({html.escape(", ".join(t))}): <code>{html.escape(s)}</code></div>'
                    for s, t in tab["signatures"].items())
     note = _significance_note(tab).replace("`", "")
+    note += "".join(f" Unavailable for {t}: {r}" for t, r in tab.get("unavailable", {}).items())
     direction = "higher is better" if tab["higher_is_better"] else "lower is better"
     return (f'<h2>{html.escape(tab["metric"])} <small>({direction})</small></h2>'
             f'<table class="board"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'

@@ -72,7 +72,8 @@ def build_tables(results: dict[str, Any]) -> list[dict[str, Any]]:
                 best[c] = max(vals) if higher else min(vals)
         tables.append({"metric": metric, "higher_is_better": higher, "columns": task_names,
                        "average_columns": [a for a, _ in averages], "rows": rows, "signatures": signatures,
-                       "best": best, "significance": results.get("significance", {"test": "none"})})
+                       "best": best, "significance": results.get("significance", {"test": "none"}),
+                       "unavailable": results.get("unavailable", {}).get(metric, {})})
     return tables
 
 
@@ -91,6 +92,8 @@ def render_markdown(tables: list[dict[str, Any]]) -> str:
         note = _significance_note(tab)
         if note:
             parts.append(note + "  ")
+        for task, reason in tab.get("unavailable", {}).items():
+            parts.append(f"Unavailable for {task}: {reason}  ")
         for sig, tasks in tab["signatures"].items():
             scope = "all directions" if len(tasks) == len(tab["columns"]) else ", ".join(tasks)
             parts.append(f"Signature ({scope}): `{sig}`  ")

@@ -63,3 +63,23 @@ def test_run_stores_languages_and_reference_floor(tiny_layout: Path, tmp_path: P
     seg = (out / "scores" / "wmt22_de-en" / "good" / "off-target.jsonl").read_text()
     assert '"language": "en"' in seg
     assert (out / "report" / "heatmap-off_target.png").is_file()
+
+
+def test_metric_that_cannot_run_fails_alone(tiny_layout: Path, tmp_path: Path, capsys) -> None:
+    # Hausa has no lid.176 label: off-target is unavailable there, BLEU still completes
+    pair = tiny_layout / "wmt21" / "en-ha"
+    for name, lines in (("src.txt", ["Hello.", "Thank you."]), ("ref.txt", ["Sannu.", "Na gode."]),
+                        ("systems/x.txt", ["Sannu.", "Na gode sosai."])):
+        (pair / name).parent.mkdir(parents=True, exist_ok=True)
+        (pair / name).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    out = tmp_path / "run"
+    assert main(["run", "--tasks", "wmt21:en-ha,wmt22:de-en", "--metrics", "bleu,off-target",
+                 "--data-dir", str(tiny_layout), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "off-target unavailable for wmt21:en-ha" in err
+    res = read_json(out / "results.json")
+    assert "bleu" in res["tasks"]["wmt21:en-ha"]["models"]["x"]
+    assert "off-target" not in res["tasks"]["wmt21:en-ha"]["models"]["x"]
+    assert "off-target" in res["tasks"]["wmt22:de-en"]["models"]["good"]
+    assert "wmt21:en-ha" in res["unavailable"]["off-target"]
+    assert "Unavailable for wmt21:en-ha" in (out / "leaderboard.md").read_text()

@@ -79,13 +79,6 @@ class RunDir:
     def read_generation(self, task: str, model: str) -> list[str]:
         return [r["output"] for r in read_jsonl(self.generation_path(task, model))]
 
-    def list_models(self, task: str) -> list[str]:
-        folder = self.path / "generations" / _safe(task)
-        out = []
-        for meta in sorted(folder.glob("*.meta.json")):
-            out.append(read_json(meta)["model"])
-        return out
-
     # --- test data (so reports need neither the data folder nor a model) ---------------
     def testdata_path(self, task: str) -> Path:
         return self.path / "testdata" / f"{_safe(task)}.json"
@@ -120,10 +113,6 @@ class RunDir:
     # --- run-level files -----------------------------------------------------------------
     def write_config(self, config: dict[str, Any]) -> None:
         atomic_write_text(self.path / "run.yaml", yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
-
-    def read_config(self) -> dict[str, Any]:
-        with open(self.path / "run.yaml", encoding="utf-8") as fh:
-            return yaml.safe_load(fh) or {}
 
     def write_json(self, name: str, obj: Any) -> None:
         atomic_write_json(self.path / name, obj)

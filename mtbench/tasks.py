@@ -6,7 +6,7 @@ other word is a suite name. User suites come from ``--include-path DIR``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Iterable
@@ -51,7 +51,6 @@ class Suite:
     tasks: tuple[str, ...]
     path: Path
     limit: int | None = None  # first N segments of every task (None = all)
-    zero_shot: tuple[str, ...] = field(default_factory=tuple)
 
 
 def _suite_files(include_paths: Iterable[Path]) -> list[Path]:
@@ -80,8 +79,7 @@ def load_suites(include_paths: Iterable[Path] = ()) -> dict[str, Suite]:
         limit = data.get("limit")
         if limit is not None and (not isinstance(limit, int) or limit <= 0):
             raise MtbenchError(f"{f}: `limit: {limit}` must be a positive integer")
-        suites.setdefault(name, Suite(name, str(data.get("description", "")), tuple(tasks), f, limit,
-                                      tuple(data.get("zero_shot", []) or [])))
+        suites.setdefault(name, Suite(name, str(data.get("description", "")), tuple(tasks), f, limit))
     return suites
 
 

@@ -199,26 +199,14 @@ def _chunk_matches(units: np.ndarray, n_ids: int, line_len: np.ndarray, n_refs: 
             comp[invalid] = np.iinfo(comp.dtype).max  # sorts last, cut off below
             comp.sort()
             c = comp[:n_valid]
-            flag = np.empty(n_valid, dtype=bool)
-            flag[0] = True
-            np.not_equal(c[1:], c[:-1], out=flag[1:])
-            run_start = np.flatnonzero(flag)
-            run_count = np.empty(run_start.size, dtype=np.int64)
-            np.subtract(run_start[1:], run_start[:-1], out=run_count[:-1])
-            run_count[-1] = n_valid - run_start[-1]
+            run_start, run_count = _runs(c)
             run_key = c[run_start]
         R = run_start.size
         run_doc = run_key & (Dp - 1)
 
         # groups of runs with the same n-gram (of one segment)
         run_key >>= shift
-        flag = np.empty(R, dtype=bool)
-        flag[0] = True
-        np.not_equal(run_key[1:], run_key[:-1], out=flag[1:])
-        g_start = np.flatnonzero(flag)
-        g_runs = np.empty(g_start.size, dtype=np.int64)
-        np.subtract(g_start[1:], g_start[:-1], out=g_runs[:-1])
-        g_runs[-1] = R - g_start[-1]
+        g_start, g_runs = _runs(run_key)
 
         # Reference counts per group. References are docs 0..n_refs-1 and docs sort
         # ascending within a group, so reference r's run (if any) is at offset <= r.
@@ -250,6 +238,19 @@ def _chunk_matches(units: np.ndarray, n_ids: int, line_len: np.ndarray, n_refs: 
             per_bin = np.bincount(bins, weights=rc_run, minlength=L * Dp).reshape(L, Dp)
             out[r, :, :, n - 1] = per_bin[:, n_refs:D]
     return out
+
+
+def _runs(sorted_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start index and length of every run of equal values in a sorted, non-empty array."""
+    n = sorted_values.size
+    flag = np.empty(n, dtype=bool)
+    flag[0] = True
+    np.not_equal(sorted_values[1:], sorted_values[:-1], out=flag[1:])
+    start = np.flatnonzero(flag)
+    count = np.empty(start.size, dtype=np.int64)
+    np.subtract(start[1:], start[:-1], out=count[:-1])
+    count[-1] = n - start[-1]
+    return start, count
 
 
 def _offsets(V: np.ndarray, n: int) -> np.ndarray:

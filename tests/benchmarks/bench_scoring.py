@@ -27,7 +27,7 @@ from mtbench.data.testsets import get_testset
 from mtbench.langs import bleu_tokenizer
 from mtbench.metrics.base import ScoringContext
 from mtbench.models.precomputed import discover_systems
-from mtbench.runner import ScoreJob, run_score_jobs
+from mtbench.scoring import ScoreJob, run_score_jobs
 from mtbench.tasks import Task
 from mtbench.textio import read_lines
 

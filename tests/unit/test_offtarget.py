@@ -65,7 +65,7 @@ def test_run_stores_languages_and_reference_floor(tiny_layout: Path, tmp_path: P
     assert (out / "report" / "heatmap-off_target.png").is_file()
 
 
-def test_metric_that_cannot_run_fails_alone(tiny_layout: Path, tmp_path: Path, capsys) -> None:
+def test_metric_that_cannot_run_fails_alone(tiny_layout: Path, tmp_path: Path, capfd) -> None:
     # Hausa has no lid.176 label: off-target is unavailable there, BLEU still completes
     pair = tiny_layout / "wmt21" / "en-ha"
     for name, lines in (("src.txt", ["Hello.", "Thank you."]), ("ref.txt", ["Sannu.", "Na gode."]),
@@ -75,7 +75,7 @@ def test_metric_that_cannot_run_fails_alone(tiny_layout: Path, tmp_path: Path, c
     out = tmp_path / "run"
     assert main(["run", "--tasks", "wmt21:en-ha,wmt22:de-en", "--metrics", "bleu,off-target",
                  "--data-dir", str(tiny_layout), "--out", str(out)]) == 0
-    err = capsys.readouterr().err
+    err = capfd.readouterr().err  # the scoring stage is a child process: capture the fd
     assert "off-target unavailable for wmt21:en-ha" in err
     res = read_json(out / "results.json")
     assert "bleu" in res["tasks"]["wmt21:en-ha"]["models"]["x"]
@@ -83,3 +83,43 @@ def test_metric_that_cannot_run_fails_alone(tiny_layout: Path, tmp_path: Path, c
     assert "off-target" in res["tasks"]["wmt22:de-en"]["models"]["good"]
     assert "wmt21:en-ha" in res["unavailable"]["off-target"]
     assert "Unavailable for wmt21:en-ha" in (out / "leaderboard.md").read_text()
+
+
+def test_every_registered_language_label_exists_in_lid176() -> None:
+    from mtbench.langs import LANGUAGES
+    from mtbench.metrics.offtarget import _load
+
+    labels = {lab.removeprefix("__label__") for lab in _load(str(default_lid_model())).get_labels()}
+    assert len(labels) == 176
+    missing = {code: lang.fasttext for code, lang in LANGUAGES.items() if lang.fasttext and lang.fasttext not in labels}
+    assert not missing
+    # the codes mtbench says lid.176 lacks really are absent (so the metric errors rather than guessing)
+    assert not {code for code, lang in LANGUAGES.items() if lang.fasttext is None} & labels
+
+
+def test_short_share_and_wrong_languages_do_not_change_the_otr() -> None:
+    hyps = {"sys": ["Das ist ein kleines Haus am Rande der Stadt.",   # de, long
+                    "Ja.",                                            # 2 letters: short
+                    "This is a small house at the edge of the town.",  # en: off target
+                    "1234 56",                                        # no letters: short
+                    "Ich habe heute keine Zeit, weil ich arbeiten muss."]}
+    res = OffTarget().score_systems(ctx("de", 5), hyps)["sys"]
+    langs = res.extra["languages"]
+    wrong = [lang for lang in langs if lang != "de"]
+    assert res.score == pytest.approx(100.0 * len(wrong) / 5)  # LAT's number: short lines still count
+    assert res.extra["short_share"] == pytest.approx(40.0)  # 2 of 5 lines have < 10 letters
+    assert "en" in res.extra["wrong_languages"]
+    assert sum(res.extra["wrong_languages"].values()) == pytest.approx(100.0 * len(wrong) / 5)
+
+
+def test_offtarget_languages_table_lists_floor_and_caveat(tiny_layout: Path, tmp_path: Path) -> None:
+    from mtbench.report.lid_table import render_offtarget_languages
+
+    results = {"metrics": ["off-target"], "tasks": {"wmt22:en-hr": {
+        "src": "en", "tgt": "hr", "reference": {"off-target": 51.7},
+        "models": {"sys": {"off-target": {"score": 60.0, "extra": {"short_share": 1.5, "wrong_languages": {"sr": 40.0, "sh": 20.0}}}}}}}}
+    text = render_offtarget_languages(results)
+    assert "| *reference* | 51.70 |" in text
+    assert "| sys | 60.00 | 1.5 | sr 40.0, sh 20.0 |" in text
+    assert "Caveat: lid.176 splits Serbo-Croatian" in text
+    assert render_offtarget_languages({"metrics": ["bleu"], "tasks": {}}) is None

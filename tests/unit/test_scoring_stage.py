@@ -1,0 +1,74 @@
+"""The scoring stage: `mtbench run` scores in a fresh process that reads only the run
+directory; `mtbench score --run RUN_DIR` does the same on its own and redoes only
+scores whose inputs changed or are missing."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from mtbench.cli import main
+from mtbench.textio import read_json
+
+
+def _run(tiny_layout: Path, out: Path, metrics: str = "bleu,chrf") -> None:
+    assert main(["run", "--tasks", "wmt22:de-en", "--metrics", metrics, "--data-dir", str(tiny_layout),
+                 "--out", str(out)]) == 0
+
+
+def test_run_scores_in_a_separate_process(tiny_layout: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    _run(tiny_layout, out)
+    manifest = read_json(out / "manifest.json")
+    assert manifest["scoring_pid"] != os.getpid()
+    assert manifest["work"] == {"generations_imported": 2, "scores_computed": 4, "scores_reused": 0}
+    assert {"load", "generate", "score", "report"} <= set(manifest["timings_s"])
+
+
+def test_score_run_redoes_only_what_is_missing(tiny_layout: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    _run(tiny_layout, out)
+    before = read_json(out / "results.json")
+    (out / "scores" / "wmt22_de-en" / "good" / "chrf.json").unlink()
+    assert main(["score", "--run", str(out)]) == 0
+    assert read_json(out / "manifest.json")["work"]["scores_computed"] == 1
+    assert read_json(out / "results.json") == before
+
+    # a new metric on an existing run: only its scores are computed, and run.yaml records it
+    assert main(["score", "--run", str(out), "--metrics", "bleu,chrf,ter"]) == 0
+    work = read_json(out / "manifest.json")["work"]
+    assert (work["scores_computed"], work["scores_reused"]) == (2, 4)
+    assert "ter" in read_json(out / "results.json")["metrics"]
+    assert "- ter" in (out / "run.yaml").read_text()
+
+
+def test_changed_generation_is_rescored(tiny_layout: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    _run(tiny_layout, out)
+    gen = out / "generations" / "wmt22_de-en" / "bad.jsonl"
+    gen.write_text(gen.read_text().replace('"Dog."', '"The dog barks loudly."'), encoding="utf-8")
+    assert main(["score", "--run", str(out)]) == 0
+    assert read_json(out / "manifest.json")["work"]["scores_computed"] == 2  # bleu and chrf of "bad"
+
+
+def test_score_run_on_a_folder_that_is_not_a_run(tmp_path: Path, capsys) -> None:
+    assert main(["score", "--run", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "no run.yaml" in err and str(tmp_path) in err
+
+
+def test_score_run_with_a_missing_generation(tiny_layout: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "run"
+    _run(tiny_layout, out)
+    capsys.readouterr()
+    results = (out / "results.json").read_bytes()
+    (out / "generations" / "wmt22_de-en" / "good.meta.json").unlink()
+    assert main(["score", "--run", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "no finished generation of good" in err
+    assert (out / "results.json").read_bytes() == results  # nothing written
+
+
+def test_score_needs_run_or_task_and_hyp(capsys) -> None:
+    assert main(["score"]) == 2
+    assert "--run RUN_DIR, or --task TASK with --hyp FILE" in capsys.readouterr().err

@@ -30,8 +30,14 @@ def _config_from_args(args: argparse.Namespace) -> RunConfig:
         cfg.tasks = args.tasks
     if args.metrics:
         cfg.metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
+    if getattr(args, "model", None):
+        cfg.models = list(args.model)
+    if getattr(args, "adapter", None):
+        cfg.adapters = [a.strip() for a in args.adapter.split(",") if a.strip()]
     for name in ("refs", "preset", "data_dir", "systems", "limit", "out", "workers", "baseline", "seed",
-                 "significance", "n_resamples"):
+                 "significance", "n_resamples", "shots", "num_beams", "max_new_tokens", "no_repeat_ngram_size",
+                 "device", "dtype", "batch_tokens", "vllm_python", "tensor_parallel_size", "data_parallel_size",
+                 "cache"):
         value = getattr(args, name, None)
         if value is not None:
             setattr(cfg, name, value)
@@ -131,8 +137,11 @@ def cmd_ls(args: argparse.Namespace) -> int:
     from mtbench.models import MODELS
     from mtbench.tasks import load_suites
 
+    from mtbench.plugins import load_include_python
+
     what = args.what
     include = [Path(p) for p in (args.include_path or [])]
+    load_include_python(include)
     if what in ("all", "tasks", "testsets"):
         print("Test sets (task = testset:src-tgt; * marks zero-shot directions):")
         for name in TESTSETS.names():
@@ -148,11 +157,16 @@ def cmd_ls(args: argparse.Namespace) -> int:
         print("Metrics:")
         for name in METRICS.names():
             print(f"  {name}")
-    if what in ("all", "models", "adapters"):
-        print("Model backends:")
+    if what in ("all", "models"):
+        print("Models (KIND:ARG or a named model):")
         for name in MODELS.names():
             print(f"  {name}")
-        print("Adapters: (none yet: precomputed outputs need no prompt)")
+    if what in ("all", "adapters"):
+        from mtbench.prompts import ADAPTERS
+
+        print("Adapters:")
+        for name in ADAPTERS.names():
+            print(f"  {name}")
     return 0
 
 
@@ -190,6 +204,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--significance", choices=["bs", "ar", "none"], help="paired test (default bs)")
     p.add_argument("--n-resamples", type=int, help="bootstrap resamples / AR trials")
     p.add_argument("--seed", type=int, help="seed of the paired tests (default 12345)")
+    g = p.add_argument_group("models and generation")
+    g.add_argument("--model", action="append", metavar="SPEC",
+                   help="files (system outputs in the data layout, the default), files:DIR, hf:PATH_OR_ID, vllm:PATH_OR_ID, "
+                        "smollm2-135m, or a plugin's kind; repeatable")
+    g.add_argument("--adapter", help="prompt adapters for generating models, comma-separated (default base; see `mtbench ls adapters`)")
+    g.add_argument("--shots", type=int, help="few-shot examples per prompt (base, alma)")
+    g.add_argument("--num-beams", type=int, help="beam size (default: the adapter's)")
+    g.add_argument("--max-new-tokens", type=int, help="new-token limit (default: the adapter's)")
+    g.add_argument("--no-repeat-ngram-size", type=int, help="block repeated n-grams of this size (default: the adapter's)")
+    g.add_argument("--device", help="cpu, cuda or auto (default auto)")
+    g.add_argument("--dtype", help="auto, float32, bfloat16 or float16 (default auto)")
+    g.add_argument("--batch-tokens", type=int, help="token budget per generation batch")
+    g.add_argument("--vllm-python", help="Python interpreter of the vLLM environment (default .venv-vllm/bin/python)")
+    g.add_argument("--tensor-parallel-size", type=int, help="vLLM tensor parallel size")
+    g.add_argument("--data-parallel-size", type=int, help="vLLM data parallel size")
+    g.add_argument("--cache", help="generation cache file (default $MTBENCH_CACHE/generations.sqlite or ~/.cache/mtbench)")
     _add_common(p)
     p.set_defaults(func=cmd_run)
 

@@ -30,8 +30,26 @@ class RunConfig:
     n_resamples: int | None = field(default=None, metadata={"help": "bootstrap resamples / AR trials (default 1000 / 10000)"})
     seed: int = field(default=12345, metadata={"help": "seed of the paired tests"})
     workers: int = field(default=0, metadata={"help": "scoring processes (0 = one per CPU core)"})
+    # --- generation
+    models: list[str] = field(default_factory=lambda: ["files"], metadata={
+        "help": "models: files (the data layout's system outputs), files:DIR, hf:PATH, vllm:PATH, smollm2-135m, plugins"})
+    adapters: list[str] = field(default_factory=lambda: ["base"], metadata={"help": "prompt adapters for generating models"})
+    shots: int = field(default=0, metadata={"help": "few-shot examples per prompt (adapters base, alma)"})
+    num_beams: int | None = field(default=None, metadata={"help": "beam size (default: the adapter's)"})
+    max_new_tokens: int | None = field(default=None, metadata={"help": "new-token limit (default: the adapter's)"})
+    no_repeat_ngram_size: int | None = field(default=None, metadata={"help": "n-gram repeat block (default: the adapter's)"})
+    device: str = field(default="auto", metadata={"help": "cpu, cuda or auto"})
+    dtype: str = field(default="auto", metadata={"help": "auto, float32, bfloat16 or float16"})
+    batch_tokens: int | None = field(default=None, metadata={"help": "token budget per generation batch"})
+    vllm_python: str | None = field(default=None, metadata={"help": "interpreter of the vLLM environment"})
+    tensor_parallel_size: int = field(default=1, metadata={"help": "vLLM tensor parallel size"})
+    data_parallel_size: int = field(default=1, metadata={"help": "vLLM data parallel size"})
+    cache: str | None = field(default=None, metadata={"help": "generation cache file (default $MTBENCH_CACHE or ~/.cache/mtbench)"})
 
     def validate(self, where: str = "configuration") -> None:
+        from mtbench.plugins import load_include_python
+
+        load_include_python([Path(p) for p in self.include_path])  # may register adapters, metrics, models
         if self.preset not in PRESETS:
             raise MtbenchError(f"{where}: unknown preset {self.preset!r}: {did_you_mean(self.preset, list(PRESETS))}")
         if self.limit is not None and (not isinstance(self.limit, int) or self.limit <= 0):
@@ -44,9 +62,32 @@ class RunConfig:
             raise MtbenchError(f"{where}: workers must be 0 (one per core) or a positive integer, got {self.workers!r}")
         if not isinstance(self.metrics, list) or not self.metrics:
             raise MtbenchError(f"{where}: metrics must be a non-empty list of names, got {self.metrics!r}")
+        for key in ("shots",):
+            if not isinstance(getattr(self, key), int) or getattr(self, key) < 0:
+                raise MtbenchError(f"{where}: {key} must be a non-negative integer, got {getattr(self, key)!r}")
+        for key in ("num_beams", "max_new_tokens", "batch_tokens", "tensor_parallel_size", "data_parallel_size"):
+            value = getattr(self, key)
+            if value is not None and (not isinstance(value, int) or value <= 0):
+                raise MtbenchError(f"{where}: {key} must be a positive integer, got {value!r}")
+        if self.no_repeat_ngram_size is not None and (not isinstance(self.no_repeat_ngram_size, int) or self.no_repeat_ngram_size < 0):
+            raise MtbenchError(f"{where}: no_repeat_ngram_size must be 0 (off) or a positive integer")
+        if self.device not in ("auto", "cpu", "cuda") and not str(self.device).startswith("cuda:"):
+            raise MtbenchError(f"{where}: device must be cpu, cuda, cuda:N or auto, got {self.device!r}")
+        if self.dtype not in ("auto", "float32", "bfloat16", "float16"):
+            raise MtbenchError(f"{where}: dtype must be auto, float32, bfloat16 or float16, got {self.dtype!r}")
+        if not isinstance(self.models, list):  # empty: only Python-API translators
+            raise MtbenchError(f"{where}: models must be a list of model specs, got {self.models!r}")
+        if not isinstance(self.adapters, list) or not self.adapters:
+            raise MtbenchError(f"{where}: adapters must be a non-empty list, got {self.adapters!r}")
         from mtbench.metrics import check_metric_names
+        from mtbench.models.spec import parse_model_spec
+        from mtbench.prompts import ADAPTERS
 
         check_metric_names(self.metrics)
+        for spec in self.models:
+            parse_model_spec(spec)
+        for name in self.adapters:
+            ADAPTERS.get(name)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -63,7 +104,7 @@ def load_config(path: str | Path) -> RunConfig:
         key_norm = str(key).replace("-", "_")
         if key_norm not in FIELD_NAMES:
             raise MtbenchError(f"{path}: unknown key {key!r}: {did_you_mean(key_norm, FIELD_NAMES)}")
-        if key_norm in ("metrics", "include_path") and isinstance(value, str):
+        if key_norm in ("metrics", "include_path", "models", "adapters") and isinstance(value, str):
             value = [v.strip() for v in value.split(",") if v.strip()]
         if key_norm == "tasks" and isinstance(value, list):
             value = ",".join(str(v) for v in value)

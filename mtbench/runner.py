@@ -23,6 +23,10 @@ from mtbench.errors import MtbenchError
 from mtbench.metrics import make_metric
 from mtbench.metrics.base import MetricResult, ScoringContext
 from mtbench.models.precomputed import SystemFile, discover_systems
+from mtbench.generate import GenerationCache, default_cache_path, generate_rows, translate_rows
+from mtbench.models.base import DecodingParams, Request
+from mtbench.models.spec import accepted_options, build_backend, parse_model_spec
+from mtbench.prompts import ADAPTERS, make_adapter
 from mtbench.scoring import input_key, score_run
 from mtbench.store import RunDir, environment_versions, git_revision
 from mtbench.tasks import Task, resolve_tasks, suite_limit
@@ -81,19 +85,68 @@ def default_run_dir(cfg: RunConfig) -> Path:
     return Path("runs") / f"{label}-{input_key(key)[:8]}"
 
 
-def run(cfg: RunConfig, log=print, isolate_scoring: bool = True) -> RunDir:
+@dataclass
+class Generator:
+    """One generating model with one adapter: a column of the leaderboard."""
+
+    name: str
+    spec: str
+    backend: Any  # a Backend, or a user's Translator (Python API)
+    adapter: Any
+    adapter_name: str
+    decoding: DecodingParams
+
+    def requests(self, plan: TaskPlan) -> list[Request]:
+        t = plan.task
+        return [Request(source=s, src_lang=t.src, tgt_lang=t.tgt, prompt=self.adapter.prompt(s, t.src, t.tgt), id=i,
+                        task=t.name) for i, s in enumerate(plan.source)]
+
+
+def backend_options(cfg: RunConfig) -> dict[str, Any]:
+    return {"device": cfg.device, "dtype": cfg.dtype, "batch_tokens": cfg.batch_tokens, "python": cfg.vllm_python,
+            "tensor_parallel_size": cfg.tensor_parallel_size, "data_parallel_size": cfg.data_parallel_size}
+
+
+def make_generators(cfg: RunConfig, translators: dict[str, Any]) -> list[Generator]:
+    """Backends (loaded now: a missing model fails before anything is written) times adapters."""
+    generators = []
+    backends = [(parse_model_spec(m).label, m, build_backend(parse_model_spec(m), backend_options(cfg)))
+                for m in cfg.models if not parse_model_spec(m).precomputed]
+    backends += [(name, f"python:{type(obj).__name__}", obj) for name, obj in translators.items()]
+    for label, spec, backend in backends:
+        for adapter_name in cfg.adapters:
+            factory = ADAPTERS.get(adapter_name)
+            options = accepted_options(factory, {"shots": cfg.shots or None, "tokenizer": getattr(backend, "tokenizer", None)})
+            adapter = make_adapter(adapter_name, **options)
+            decoding = adapter.decoding.replace(num_beams=cfg.num_beams, max_new_tokens=cfg.max_new_tokens,
+                                                no_repeat_ngram_size=cfg.no_repeat_ngram_size)
+            suffix = adapter_name + (f"-{cfg.shots}shot" if cfg.shots else "")
+            generators.append(Generator(f"{label}+{suffix}", spec, backend, adapter, adapter_name, decoding))
+    names = [g.name for g in generators]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise MtbenchError(f"two models would both be called {dupes[0]!r}; give their checkpoints different folder names")
+    return generators
+
+
+def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: dict[str, Any] | None = None) -> RunDir:
+    """``translators``: name -> a Python object with ``translate(list[Request])`` (the API)."""
     t_start = time.time()
     cfg.validate()
     include = [Path(p) for p in cfg.include_path]
     tasks = resolve_tasks(cfg.tasks, include)
     limit = cfg.limit if cfg.limit is not None else suite_limit(cfg.tasks, include)
     data_dir = data_dir_from_env(cfg.data_dir)
-    systems_root = Path(cfg.systems) if cfg.systems else data_dir
-    if systems_root is None or not systems_root.is_dir():
-        raise MtbenchError(
-            f"no folder of system outputs ({'--systems ' + str(systems_root) if systems_root else 'set $MTBENCH_DATA, --data-dir or --systems'}); "
-            f"point --systems at a folder in mtbench's data layout"
-        )
+    specs = [parse_model_spec(m) for m in cfg.models]
+    roots = []
+    for spec in specs:
+        if spec.precomputed:
+            root = Path(spec.arg) if spec.arg else (Path(cfg.systems) if cfg.systems else data_dir)
+            if root is None or not root.is_dir():
+                raise MtbenchError(
+                    f"no folder of system outputs ({'files:' + str(root) if root else 'set $MTBENCH_DATA, --data-dir or --systems'}); "
+                    f"point --systems (or files:DIR) at a folder in mtbench's data layout")
+            roots.append(root)
     out = RunDir(cfg.out or default_run_dir(cfg))
 
     # 1. Load and check every input before writing anything.
@@ -101,24 +154,27 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True) -> RunDir:
     for task in tasks:
         plan = plan_task(task, data_dir, cfg.refs, limit)
         n_full = len(plan.data.source)
-        for sysfile in discover_systems(task, systems_root):
-            plan.outputs[sysfile.name] = read_hypothesis(sysfile.path, n_full, task)[: len(plan.source)]
-            plan.files[sysfile.name] = sysfile
+        for root in roots:
+            for sysfile in discover_systems(task, root):
+                plan.outputs[sysfile.name] = read_hypothesis(sysfile.path, n_full, task)[: len(plan.source)]
+                plan.files[sysfile.name] = sysfile
         plans.append(plan)
-    if not any(p.outputs for p in plans):
+    generators = make_generators(cfg, dict(translators or {}))
+    prompts = {(g.name, p.task.name): g.requests(p) for g in generators for p in plans}  # names every language now
+    if not generators and not any(p.outputs for p in plans):
         raise MtbenchError(
-            f"no system outputs (systems/*.txt, llm_outputs/*.txt) for {cfg.tasks} under {systems_root}; "
-            f"point --systems at a folder in mtbench's data layout"
-        )
+            f"no system outputs (systems/*.txt, llm_outputs/*.txt) for {cfg.tasks} under "
+            f"{', '.join(map(str, roots))}; point --systems at a folder in mtbench's data layout or give --model")
     t_loaded = time.time()
     out.ensure_writable()
+    cache = GenerationCache(cfg.cache or default_cache_path()) if generators else None
     resolved = cfg.to_dict()
     resolved.update(out=str(out.path), limit=limit, data_dir=str(data_dir) if data_dir else None,
-                    systems=str(systems_root), tasks_resolved=[t.name for t in tasks],
-                    models={p.task.name: list(p.outputs) for p in plans})
+                    systems=[str(r) for r in roots], tasks_resolved=[t.name for t in tasks],
+                    models_resolved={p.task.name: list(p.outputs) + [g.name for g in generators] for p in plans})
     out.write_config(resolved)
 
-    # 2. Generations: precomputed outputs are imported into the run directory.
+    # 2. Generations: precomputed outputs are imported; models generate (cached, resumable).
     imported = 0
     for plan in plans:
         out.write_testdata(plan.task.name, task_info(plan.task), plan.source, plan.refs)
@@ -130,6 +186,31 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True) -> RunDir:
                 "model": model, "backend": "files", "path": str(plan.files[model].path),
                 "file_sha256": sha256_file(plan.files[model].path), "input_sha256": sha, "segments": len(lines)})
             imported += 1
+    generation_log: dict[str, Any] = {}
+    for g in generators:
+        fingerprint = g.backend.fingerprint() if hasattr(g.backend, "fingerprint") else {"python": g.spec}
+        generation_log[g.name] = {"spec": g.spec, "adapter": g.adapter.describe(), "decoding": g.decoding.to_dict(),
+                                  "fingerprint": fingerprint, "tasks": {}}
+        for plan in plans:
+            requests = prompts[(g.name, plan.task.name)]
+            key = input_key({"fingerprint": fingerprint, "adapter": g.adapter.describe(), "decoding": g.decoding.to_dict(),
+                             "prompts": sha256_lines([r.prompt for r in requests])})
+            if out.has_generation(plan.task.name, g.name, key):
+                generation_log[g.name]["tasks"][plan.task.name] = {"generated": 0, "from_run_dir": len(requests)}
+                continue
+            log(f"generating {plan.task.name} with {g.name}: {len(requests)} segment(s)")
+            if hasattr(g.backend, "generate"):
+                rows, stats = generate_rows(g.backend, g.adapter, requests, g.decoding, cache, g.adapter.describe())
+                info = {"generated": stats.generated, "from_cache": stats.segments - stats.generated,
+                        "new_tokens": stats.new_tokens, "seconds": round(stats.seconds, 3)}
+            else:
+                rows = translate_rows(g.backend, requests)
+                info = {"generated": len(rows)}
+            out.write_generation_rows(plan.task.name, g.name, rows, {
+                "model": g.name, "backend": g.spec, "adapter": g.adapter_name, "fingerprint": fingerprint,
+                "decoding": g.decoding.to_dict(), "input_sha256": key, "segments": len(rows), **info})
+            generation_log[g.name]["tasks"][plan.task.name] = info
+    release(generators)
     t_generated = time.time()
     out.write_json("manifest.json", {
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -139,6 +220,7 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True) -> RunDir:
                                "segments_in_test_set": len(p.data.source), "refs": list(p.refs)} for p in plans},
         "systems": {p.task.name: {m: {"path": str(f.path), "sha256": sha256_file(f.path)} for m, f in p.files.items()}
                     for p in plans},
+        "models": generation_log,
         "work": {"generations_imported": imported},
         "timings_s": {"load": round(t_loaded - t_start, 3), "generate": round(t_generated - t_loaded, 3)},
     })
@@ -150,6 +232,22 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True) -> RunDir:
     else:
         score_run(out.path, log)
     return out
+
+
+def release(generators: list[Generator]) -> None:
+    """Drop the models and hand accelerator memory back before scoring starts."""
+    for g in generators:
+        close = getattr(g.backend, "close", None)
+        if callable(close):
+            close()
+    generators.clear()
+    import gc
+
+    gc.collect()
+    if "torch" in sys.modules:
+        torch = sys.modules["torch"]
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
 
 
 def score_in_subprocess(out: RunDir) -> None:

@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 from mtbench.errors import MtbenchError
 from mtbench.metrics import check_metric_names, make_metric
 from mtbench.metrics.base import MetricResult, ScoringContext
+from mtbench.plugins import load_include_python
 from mtbench.report.build import loader_for, render_report, run_refs
 from mtbench.report.leaderboard import write_leaderboards
 from mtbench.report.significance import add_significance
@@ -126,7 +127,7 @@ def segment_rows(res: MetricResult) -> list[dict[str, Any]]:
 def load_task_inputs(out: RunDir, config: Mapping[str, Any]) -> list[TaskInputs]:
     """Every task and model the run's configuration names, from the run directory."""
     tasks: list[TaskInputs] = []
-    models = config.get("models") or {}
+    models = config.get("models_resolved") or {}
     for name in config.get("tasks_resolved") or []:
         if not out.testdata_path(name).exists():
             raise MtbenchError(f"{out.testdata_path(name)} is missing; run `mtbench run` for {out.path} again to rebuild it")
@@ -150,6 +151,7 @@ def score_run(path: str | Path, log: Log = print, metrics: Sequence[str] | None 
     t_start = time.time()
     out = RunDir(path)
     config = out.read_config()
+    load_include_python([Path(p) for p in config.get("include_path") or []])  # plugin metrics
     if metrics:
         check_metric_names(list(metrics))
         config["metrics"] = list(metrics)

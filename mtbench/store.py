@@ -76,6 +76,11 @@ class RunDir:
         # meta last: it is the marker that the generation is complete
         atomic_write_json(self.generation_meta_path(task, model), meta)
 
+    def write_generation_rows(self, task: str, model: str, rows: list[dict[str, Any]], meta: dict[str, Any]) -> None:
+        """Generated segments: id, prompt, raw completion, output, tokens, time."""
+        atomic_write_jsonl(self.generation_path(task, model), rows)
+        atomic_write_json(self.generation_meta_path(task, model), meta)
+
     def has_finished_generation(self, task: str, model: str) -> bool:
         return self.generation_meta_path(task, model).exists() and self.generation_path(task, model).exists()
 

@@ -1,0 +1,132 @@
+"""Generation: prompts -> backend -> raw completions -> adapter post-processing.
+
+Every finished completion goes into one SQLite cache (WAL journal) keyed by model
+fingerprint, adapter settings, prompt and decoding parameters, committed after each
+chunk. A run killed at any point (SIGKILL included) loses at most the chunk in flight;
+started again it finds every finished segment in the cache and generates only the
+rest. Several runs may share the cache at once: SQLite serializes the writers and
+``INSERT OR IGNORE`` makes a segment generated twice harmless.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from mtbench.errors import MtbenchError
+from mtbench.models.base import Backend, DecodingParams, Request, Translator
+
+CACHE_ENV = "MTBENCH_CACHE"
+CHUNK = 64  # prompts per backend call: the unit of work a crash can lose
+
+
+def default_cache_path() -> Path:
+    root = os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "mtbench"
+    return Path(root) / "generations.sqlite"
+
+
+class GenerationCache:
+    """key -> (raw completion, new tokens, seconds it took)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with closing(self._connect()) as con:
+                con.execute("PRAGMA journal_mode=WAL")
+                con.execute("CREATE TABLE IF NOT EXISTS generations (key TEXT PRIMARY KEY, raw TEXT NOT NULL, "
+                            "n_tokens INTEGER NOT NULL, seconds REAL NOT NULL)")
+        except (OSError, sqlite3.Error) as exc:
+            raise MtbenchError(f"generation cache {self.path} cannot be opened ({exc}); "
+                               f"set ${CACHE_ENV} or the `cache` key to a writable folder") from None
+
+    def _connect(self) -> sqlite3.Connection:
+        # autocommit mode; long timeout: another run may hold the write lock for a moment
+        con = sqlite3.connect(self.path, timeout=120, isolation_level=None)
+        con.execute("PRAGMA synchronous=NORMAL")
+        return con
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, tuple[str, int, float]]:
+        found: dict[str, tuple[str, int, float]] = {}
+        with closing(self._connect()) as con:
+            for i in range(0, len(keys), 500):  # SQLite's bound-parameter limit
+                part = keys[i:i + 500]
+                marks = ",".join("?" * len(part))
+                for key, raw, n, sec in con.execute(
+                        f"SELECT key, raw, n_tokens, seconds FROM generations WHERE key IN ({marks})", part):
+                    found[key] = (raw, n, sec)
+        return found
+
+    def put_many(self, rows: Iterable[tuple[str, str, int, float]]) -> None:
+        with closing(self._connect()) as con:
+            con.execute("BEGIN IMMEDIATE")
+            con.executemany("INSERT OR IGNORE INTO generations (key, raw, n_tokens, seconds) VALUES (?, ?, ?, ?)", rows)
+            con.execute("COMMIT")
+
+
+def segment_key(fingerprint: Mapping[str, Any], adapter: Mapping[str, Any], prompt: str, params: DecodingParams) -> str:
+    blob = json.dumps({"model": fingerprint, "adapter": adapter, "prompt": prompt, "decoding": params.to_dict()},
+                      sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+@dataclass
+class GenerationStats:
+    segments: int = 0
+    generated: int = 0  # segments the backend produced in this call (the rest came from the cache)
+    new_tokens: int = 0
+    seconds: float = 0.0
+
+
+def generate_rows(backend: Backend, adapter: Any, requests: Sequence[Request], params: DecodingParams,
+                  cache: GenerationCache | None, adapter_key: Mapping[str, Any],
+                  on_chunk: Callable[[int], None] | None = None) -> tuple[list[dict[str, Any]], GenerationStats]:
+    """One row per request (id, prompt, raw, output, tokens, time), generating only what
+    the cache lacks. Prompts go to the backend longest first, so each chunk holds
+    prompts of similar length and pads little."""
+    stats = GenerationStats(segments=len(requests))
+    fingerprint = backend.fingerprint()
+    keys = [segment_key(fingerprint, adapter_key, r.prompt, params) for r in requests]
+    done = cache.get_many(list(dict.fromkeys(keys))) if cache else {}
+    todo = sorted({k: i for i, k in enumerate(keys) if k not in done}.values(),
+                  key=lambda i: -len(requests[i].prompt))
+    for start in range(0, len(todo), CHUNK):
+        part = todo[start:start + CHUNK]
+        t0 = time.perf_counter()
+        gens = backend.generate([requests[i].prompt for i in part], params)
+        per_segment = (time.perf_counter() - t0) / max(len(part), 1)
+        fresh = [(keys[i], g.raw, int(g.n_tokens), round(per_segment, 4)) for i, g in zip(part, gens)]
+        if cache:
+            cache.put_many(fresh)
+        for key, raw, n, sec in fresh:
+            done[key] = (raw, n, sec)
+            stats.new_tokens += n
+        stats.generated += len(part)
+        stats.seconds += per_segment * len(part)
+        if on_chunk:
+            on_chunk(len(part))
+    rows = []
+    for r, key in zip(requests, keys):
+        raw, n, sec = done[key]
+        rows.append({"id": r.id, "prompt": r.prompt, "raw": raw,
+                     "output": adapter.postprocess(raw, r.source, r.src_lang, r.tgt_lang),
+                     "tokens": n, "time": sec})
+    return rows, stats
+
+
+def translate_rows(translator: Translator, requests: Sequence[Request]) -> list[dict[str, Any]]:
+    """Rows for a user's Python object with ``translate``: its answers are final outputs."""
+    outputs = translator.translate(list(requests))
+    if not isinstance(outputs, list) or len(outputs) != len(requests) or not all(isinstance(o, str) for o in outputs):
+        raise MtbenchError(f"{type(translator).__name__}.translate must return a list of {len(requests)} strings, "
+                           f"one per request; it returned {type(outputs).__name__} of length "
+                           f"{len(outputs) if hasattr(outputs, '__len__') else '?'}")
+    return [{"id": r.id, "prompt": r.prompt, "raw": o, "output": o, "tokens": 0, "time": 0.0}
+            for r, o in zip(requests, outputs)]

@@ -8,6 +8,7 @@ fresh process that reads only the run directory (mtbench.scoring).
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 import time
@@ -29,7 +30,7 @@ from mtbench.models.spec import accepted_options, build_backend, parse_model_spe
 from mtbench.prompts import ADAPTERS, make_adapter
 from mtbench.scoring import input_key, score_run
 from mtbench.store import RunDir, environment_versions, git_revision
-from mtbench.tasks import Task, resolve_tasks, suite_limit
+from mtbench.tasks import Task, resolve_tasks, single_suite, suite_limit
 from mtbench.textio import read_lines, sha256_file, sha256_lines
 
 
@@ -129,11 +130,25 @@ def make_generators(cfg: RunConfig, translators: dict[str, Any]) -> list[Generat
     return generators
 
 
+def apply_suite_settings(cfg: RunConfig, include: list[Path]) -> RunConfig:
+    """A suite's `run:` settings fill in whatever the user left at its default."""
+    suite = single_suite(cfg.tasks, include)
+    if suite is None or not suite.run:
+        return cfg
+    defaults = RunConfig()
+    changes = {k: v for k, v in suite.run if getattr(cfg, k) == getattr(defaults, k)}
+    merged = dataclasses.replace(cfg, **changes)
+    merged.validate(str(suite.path))
+    return merged
+
+
 def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: dict[str, Any] | None = None) -> RunDir:
     """``translators``: name -> a Python object with ``translate(list[Request])`` (the API)."""
     t_start = time.time()
     cfg.validate()
     include = [Path(p) for p in cfg.include_path]
+    out = RunDir(cfg.out or default_run_dir(cfg))
+    cfg = apply_suite_settings(cfg, include)
     tasks = resolve_tasks(cfg.tasks, include)
     limit = cfg.limit if cfg.limit is not None else suite_limit(cfg.tasks, include)
     data_dir = data_dir_from_env(cfg.data_dir)
@@ -147,7 +162,6 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
                     f"no folder of system outputs ({'files:' + str(root) if root else 'set $MTBENCH_DATA, --data-dir or --systems'}); "
                     f"point --systems (or files:DIR) at a folder in mtbench's data layout")
             roots.append(root)
-    out = RunDir(cfg.out or default_run_dir(cfg))
 
     # 1. Load and check every input before writing anything.
     plans: list[TaskPlan] = []

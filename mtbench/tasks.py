@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 from mtbench.data.testsets import TESTSETS, PairSpec, TestSet, get_testset
 from mtbench.errors import MtbenchError
@@ -51,6 +51,9 @@ class Suite:
     tasks: tuple[str, ...]
     path: Path
     limit: int | None = None  # first N segments of every task (None = all)
+    # Run settings the suite stands for (models, adapters, decoding...): they apply when
+    # the suite is run on its own and the user left that setting at its default.
+    run: tuple[tuple[str, Any], ...] = ()
 
 
 def _suite_files(include_paths: Iterable[Path]) -> list[Path]:
@@ -79,7 +82,17 @@ def load_suites(include_paths: Iterable[Path] = ()) -> dict[str, Suite]:
         limit = data.get("limit")
         if limit is not None and (not isinstance(limit, int) or limit <= 0):
             raise MtbenchError(f"{f}: `limit: {limit}` must be a positive integer")
-        suites.setdefault(name, Suite(name, str(data.get("description", "")), tuple(tasks), f, limit))
+        run = data.get("run") or {}
+        if not isinstance(run, dict):
+            raise MtbenchError(f"{f}: `run:` must be a mapping of run settings (models, adapters, ...)")
+        from mtbench.config import FIELD_NAMES
+
+        for key in run:
+            if key not in FIELD_NAMES or key in ("tasks", "out", "limit"):
+                raise MtbenchError(f"{f}: unknown run setting {key!r} in suite {name!r}: "
+                                   f"{did_you_mean(str(key), [k for k in FIELD_NAMES if k not in ('tasks', 'out', 'limit')])}")
+        suites.setdefault(name, Suite(name, str(data.get("description", "")), tuple(tasks), f, limit,
+                                      tuple(run.items())))
     return suites
 
 
@@ -118,10 +131,15 @@ def resolve_tasks(spec: str | Iterable[str], include_paths: Iterable[Path] = ())
     return out
 
 
-def suite_limit(spec: str | Iterable[str], include_paths: Iterable[Path] = ()) -> int | None:
-    """The `limit` of a single named suite, if the spec is exactly one suite."""
+def single_suite(spec: str | Iterable[str], include_paths: Iterable[Path] = ()) -> Suite | None:
+    """The suite, if the spec names exactly one suite."""
     items = [s.strip() for s in (spec.split(",") if isinstance(spec, str) else spec) if s.strip()]
     if len(items) == 1 and ":" not in items[0]:
-        suite = load_suites(include_paths).get(items[0])
-        return suite.limit if suite else None
+        return load_suites(include_paths).get(items[0])
     return None
+
+
+def suite_limit(spec: str | Iterable[str], include_paths: Iterable[Path] = ()) -> int | None:
+    """The `limit` of a single named suite, if the spec is exactly one suite."""
+    suite = single_suite(spec, include_paths)
+    return suite.limit if suite else None

@@ -230,8 +230,8 @@ def collect_results(out: RunDir, tasks: Sequence[TaskInputs], metrics: Sequence[
                 models[model][metric] = {"score": s["score"], "signature": s["signature"],
                                          "higher_is_better": s["higher_is_better"]}
                 extra = s.get("extra") or {}
-                if "display_scale" in extra:
-                    models[model][metric]["display_scale"] = extra["display_scale"]
+                if "scale" in extra:  # raw in files, x100 in tables (COMET, BLEURT)
+                    models[model][metric]["display_scale"] = extra["scale"]
                 if extra:  # corpus-level details (BLEU's precisions, off-target's wrong languages)
                     models[model][metric]["extra"] = extra
         reference = {}

@@ -188,6 +188,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from mtbench.train import main_train
+
+    return main_train(args.method, args.config)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mtbench", description="Evaluate and benchmark LLM translators.")
     parser.add_argument("--version", action="version", version=f"mtbench {__version__}")
@@ -249,6 +255,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("what", nargs="?", default="all", choices=["all", "tasks", "testsets", "suites", "metrics", "models", "adapters"])
     p.add_argument("--include-path", action="append", default=None, metavar="DIR")
     p.set_defaults(func=cmd_ls)
+
+    p = sub.add_parser("train", help="train a variant: mle (ALMA stage 2, instruction tuning), lat, tim, alma-stage1")
+    p.add_argument("method", help="mle, lat, tim or alma-stage1")
+    p.add_argument("config", help="training YAML (see trainers/configs/)")
+    p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("validate", help="check a run configuration and that its data loads")
     p.add_argument("config")

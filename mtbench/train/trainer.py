@@ -1,0 +1,281 @@
+"""A small training loop for the methods mtbench compares (plain torch + accelerate).
+
+Why not ``transformers.Trainer``: each seed subclasses it differently (LAT overrides
+``compute_loss``, TIM wraps the model in a reward model and forks the whole Trainer);
+a 150-line loop states each method's loss in one place, runs on CPU in tests, and
+leaves device placement, mixed precision and gradient accumulation to ``Accelerator``,
+which also makes the same loop run under ``accelerate launch`` (DDP/FSDP/DeepSpeed).
+
+The result is a plain Hugging Face checkpoint in ``out`` (LoRA merged by default), so
+``HFBackend(out)`` evaluates it like any other model, plus ``train_log.jsonl`` (one row
+per optimizer step) and ``mtbench_train.json`` (what was trained, on what, how).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+from mtbench.errors import MtbenchError
+from mtbench.train import data as tdata
+from mtbench.train import losses
+from mtbench.train.config import TrainConfig
+
+
+@dataclass
+class TrainResult:
+    out: Path
+    steps: int
+    final_loss: float
+    seconds: float
+
+
+class Policy(nn.Module):
+    """The causal LM, plus TIM's token-level reward head when the method needs it
+    (``v_head = nn.Linear(hidden, 1, bias=False)``, TIM reward_model.py l.32)."""
+
+    def __init__(self, lm: nn.Module, reward_head: bool) -> None:
+        super().__init__()
+        self.lm = lm
+        self.v_head = nn.Linear(lm.config.hidden_size, 1, bias=False) if reward_head else None
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        out = self.lm(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=self.v_head is not None,
+                      use_cache=False)
+        rewards = None
+        if self.v_head is not None:
+            hidden = out.hidden_states[-1]  # last layer after the final norm, as TIM's `rwmodel.model(...)[0]`
+            rewards = self.v_head(hidden.to(self.v_head.weight.dtype)).squeeze(-1)
+        return out.logits, rewards
+
+
+def step_loss(policy: nn.Module, batch: dict[str, torch.Tensor], cfg: TrainConfig) -> tuple[torch.Tensor, dict[str, float]]:
+    """The method's loss on one micro-batch and its logged parts."""
+    m = cfg.method
+    if m in ("mle", "alma-stage1"):
+        logits, _ = policy(batch["input_ids"], batch["attention_mask"])
+        loss = losses.masked_nll(logits, batch["labels"])
+        return loss, {"nll": loss.item()}
+    if m == "lat":
+        logits, _ = policy(batch["input_ids"], batch["attention_mask"])
+        nll = losses.masked_nll(logits, batch["labels"])
+        neg_logits, _ = policy(batch["negative_input_ids"], batch["negative_attention_mask"])
+        ul = losses.unlikelihood(neg_logits, batch["negative_labels"])
+        return losses.lat_stage2_loss(nll, ul, cfg.lat.alpha), {"nll": nll.item(), "ul": ul.item()}
+    if m == "tim":
+        # TIM runs chosen and rejected rows as one batch (reward_model.py l.78-84).
+        bs = batch["input_ids"].shape[0]
+        ids = torch.cat([batch["input_ids"], batch["rejected_input_ids"]])
+        mask = torch.cat([batch["attention_mask"], batch["rejected_attention_mask"]])
+        logits, rewards = policy(ids, mask)
+        assert rewards is not None
+        nll = losses.masked_nll(logits[:bs], batch["labels"])
+        pref = losses.tim_preference_loss(rewards[:bs], rewards[bs:], batch["input_ids"], batch["rejected_input_ids"],
+                                          batch["attention_mask"], batch["rejected_attention_mask"], cfg.tim.variant)
+        return losses.tim_loss(nll, pref, cfg.tim.alpha), {"nll": nll.item(), "pref": pref.item()}
+    raise MtbenchError(f"unknown training method {m!r}")
+
+
+def load_pairs(cfg: TrainConfig) -> tuple[list[tdata.Pair], dict[str, str]]:
+    """Training pairs and the sha256 of every file read."""
+    d = cfg.data
+    files: list[tuple[Path, Path, str, str]] = []
+    if d.folder is not None:
+        files = [tdata.pair_files(d.folder, p) for p in d.pairs]
+    elif d.src and d.tgt and d.src_lang and d.tgt_lang:
+        files = [(Path(d.src), Path(d.tgt), d.src_lang, d.tgt_lang)]
+    pairs: list[tdata.Pair] = []
+    sums: dict[str, str] = {}
+    for a, b, la, lb in files:
+        pairs += tdata.read_parallel(a, b, la, lb, d.both_directions, d.limit)
+        sums[str(a)] = tdata.sha256_file(a)
+        sums[str(b)] = tdata.sha256_file(b)
+    return pairs, sums
+
+
+def build_examples(cfg: TrainConfig, tokenizer: Any) -> tuple[list[tdata.Example], dict[str, str]]:
+    if cfg.method == "alma-stage1":
+        lines: list[str] = []
+        sums = {}
+        for f in cfg.data.monolingual:
+            lines += tdata.read_lines(f)
+            sums[f] = tdata.sha256_file(Path(f))
+        if cfg.data.limit is not None:
+            lines = lines[: cfg.data.limit]
+        return tdata.monolingual_examples(lines, tokenizer, cfg.max_length), sums
+    from mtbench.prompts import make_adapter
+
+    adapter = make_adapter(cfg.adapter, **cfg.adapter_options)
+    pairs, sums = load_pairs(cfg)
+    if not pairs:
+        raise MtbenchError("no training pairs: the data files are empty (or data.limit is 0)")
+    bad = None
+    if cfg.method == "tim" and cfg.tim.bad_outputs:
+        bad = tdata.read_lines(cfg.tim.bad_outputs)
+        sums[cfg.tim.bad_outputs] = tdata.sha256_file(Path(cfg.tim.bad_outputs))
+    noise = {"p_delete": cfg.tim.noise.p_delete, "p_repeat": cfg.tim.noise.p_repeat, "swap_range": cfg.tim.noise.swap_range}
+    rows = tdata.build_examples(cfg.method, pairs, tokenizer, adapter.prompt, cfg.separator, cfg.max_length, cfg.seed,
+                                cfg.lat.conflict_langs, noise, bad)
+    return rows, sums
+
+
+def apply_tuning(lm: nn.Module, cfg: TrainConfig) -> nn.Module:
+    """full: everything trains; fixemb: input and output embeddings frozen (TIM's
+    FixEmb); lora: peft adapters on ``lora.target_modules``, base frozen."""
+    if cfg.tuning == "fixemb":
+        for module in (lm.get_input_embeddings(), lm.get_output_embeddings()):
+            if module is not None:
+                for p in module.parameters():
+                    p.requires_grad_(False)
+    elif cfg.tuning == "lora":
+        from peft import LoraConfig, get_peft_model
+
+        lc = LoraConfig(r=cfg.lora.r, lora_alpha=cfg.lora.alpha, lora_dropout=cfg.lora.dropout,
+                        target_modules=tm if isinstance(tm := cfg.lora.target_modules, str) else list(tm),
+                        task_type="CAUSAL_LM")  # a string such as "all-linear" (ALMA) passes through to peft
+        try:
+            lm = get_peft_model(lm, lc)
+        except ValueError as exc:
+            raise MtbenchError(f"lora.target_modules {cfg.lora.target_modules} do not fit this model: {str(exc).splitlines()[0]}") from None
+    return lm
+
+
+def make_scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig) -> torch.optim.lr_scheduler.LambdaLR:
+    """Linear warmup over ``ceil(warmup_ratio * steps)`` steps, then linear or cosine
+    decay to 0 at ``steps`` (LAT: cosine, warmup 0.03; TIM: HF default linear)."""
+    warm = math.ceil(cfg.warmup_ratio * cfg.steps)
+
+    def factor(step: int) -> float:
+        if step < warm:
+            return (step + 1) / (warm + 1)
+        if cfg.scheduler == "constant":
+            return 1.0
+        progress = (step - warm) / max(1, cfg.steps - warm)
+        if cfg.scheduler == "cosine":
+            return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+        return max(0.0, 1.0 - progress)
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def train(cfg: TrainConfig, echo: Callable[[str], None] | None = None) -> TrainResult:
+    """Train ``cfg.method`` for ``cfg.steps`` optimizer steps and save to ``cfg.out``."""
+    from accelerate import Accelerator
+    from accelerate.utils import set_seed
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    started = time.time()
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    set_seed(cfg.seed)
+    random.seed(cfg.seed)
+    accelerator = Accelerator(cpu=cfg.device == "cpu", mixed_precision=cfg.mixed_precision,
+                              gradient_accumulation_steps=cfg.grad_accum)
+
+    tokenizer = AutoTokenizer.from_pretrained(cfg.base_model)
+    if tokenizer.pad_token_id is None:  # Llama: pad with EOS, as ALMA and TIM do (masks come from lengths)
+        tokenizer.pad_token = tokenizer.eos_token
+    from mtbench.models.hf import dtype_kwargs  # torch_dtype / dtype across transformers 4.x and 5.x
+
+    # float32 master weights; mixed_precision (accelerate autocast) decides the compute dtype.
+    lm = AutoModelForCausalLM.from_pretrained(cfg.base_model, **dtype_kwargs(torch.float32))
+    lm = apply_tuning(lm, cfg)
+    policy = Policy(lm, reward_head=cfg.method == "tim")
+
+    rows, sums = build_examples(cfg, tokenizer)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    loader = torch.utils.data.DataLoader(rows, batch_size=cfg.batch_size, shuffle=True, generator=gen,  # type: ignore[arg-type]
+                                         collate_fn=tdata.Collator(tokenizer.pad_token_id), drop_last=False)
+    params = [p for p in policy.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    scheduler = make_scheduler(optimizer, cfg)
+    policy, optimizer, loader = accelerator.prepare(policy, optimizer, loader)
+    policy.train()
+
+    log_path = out / "train_log.jsonl"
+    log_path.write_text("", encoding="utf-8")
+    step, final_loss = 0, float("nan")
+    acc_loss, acc_parts, micro = 0.0, {}, 0  # type: ignore[var-annotated]
+    while step < cfg.steps:
+        for batch in loader:
+            with accelerator.accumulate(policy):
+                loss, parts = step_loss(policy, batch, cfg)
+                accelerator.backward(loss)
+                acc_loss += loss.item()
+                for k, v in parts.items():
+                    acc_parts[k] = acc_parts.get(k, 0.0) + v
+                micro += 1
+                if accelerator.sync_gradients:
+                    if cfg.max_grad_norm > 0:
+                        accelerator.clip_grad_norm_(params, cfg.max_grad_norm)
+                    lr = scheduler.get_last_lr()[0]
+                    optimizer.step()
+                    scheduler.step()
+                    optimizer.zero_grad()
+            if accelerator.sync_gradients:
+                step += 1
+                final_loss = acc_loss / micro
+                row = {"step": step, "loss": final_loss, "lr": lr, **{k: v / micro for k, v in acc_parts.items()}}
+                if accelerator.is_main_process:
+                    with open(log_path, "a", encoding="utf-8") as f:
+                        f.write(json.dumps(row) + "\n")
+                    if echo is not None:
+                        echo(json.dumps(row))
+                acc_loss, acc_parts, micro = 0.0, {}, 0
+                if step >= cfg.steps:
+                    break
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        save(accelerator.unwrap_model(policy), tokenizer, cfg, sums, step, final_loss, time.time() - started)
+    return TrainResult(out, step, final_loss, time.time() - started)
+
+
+def save(policy: Policy, tokenizer: Any, cfg: TrainConfig, sums: dict[str, str], steps: int, final_loss: float,
+         seconds: float) -> None:
+    """An HFBackend-loadable checkpoint + tokenizer + ``mtbench_train.json``."""
+    import accelerate
+    import transformers
+
+    out = Path(cfg.out)
+    lm = policy.lm
+    if cfg.tuning == "lora":
+        if cfg.merge_lora:
+            lm = lm.merge_and_unload()  # type: ignore[operator]
+        else:
+            (out / "adapter").mkdir(exist_ok=True)
+            lm.save_pretrained(out / "adapter")  # type: ignore[operator]
+            lm = lm.get_base_model()  # type: ignore[operator]
+    lm.save_pretrained(out, safe_serialization=True)  # type: ignore[operator]
+    tokenizer.save_pretrained(out)
+    if policy.v_head is not None:
+        # Not part of the LM: TIM uses it to rerank candidates (--ifreranking); kept beside it.
+        torch.save(policy.v_head.state_dict(), out / "tim_value_head.pt")
+    versions = {"torch": torch.__version__, "transformers": transformers.__version__,
+                "accelerate": accelerate.__version__, "python": platform.python_version()}
+    try:
+        import peft
+
+        versions["peft"] = peft.__version__
+    except ImportError:
+        pass
+    meta = {
+        "method": cfg.method,
+        "base_model": cfg.base_model,
+        "config": cfg.to_dict(),
+        "data_sha256": sums,
+        "steps": steps,
+        "final_loss": final_loss,
+        "seconds": round(seconds, 2),
+        "lora_merged": cfg.tuning == "lora" and cfg.merge_lora,
+        "versions": versions,
+    }
+    (out / "mtbench_train.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

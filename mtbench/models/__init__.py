@@ -1,5 +1,12 @@
-"""Model backends. Only precomputed output files exist so far; generation backends
-(Hugging Face, vLLM) register here as lazy entries."""
+"""Model backends, registered as lazy entries so that torch and transformers are
+imported only when a generation backend is used.
+
+- ``files``: precomputed system outputs in the data layout;
+- ``hf``: any decoder-only Hugging Face model (``HFBackend(path, ...)``);
+- ``vllm``: the same through vLLM in its own interpreter (``VLLMBackend(path, ...)``);
+- named models: ready-made backends that need no path (``MODELS.get(name)(**kwargs)``
+  returns an ``HFBackend``); ``smollm2-135m`` is the embedded default model.
+"""
 
 from __future__ import annotations
 
@@ -9,3 +16,12 @@ from mtbench.registry import Registry
 
 MODELS: Registry[Any] = Registry("model backend", entry_point_group="mtbench.models")
 MODELS.register("files", "mtbench.models.precomputed:discover_systems")
+MODELS.register("hf", "mtbench.models.hf:HFBackend")
+MODELS.register("vllm", "mtbench.models.vllm_backend:VLLMBackend")
+
+# Named models: name -> factory(**HFBackend keyword arguments) -> backend.
+NAMED_MODELS: dict[str, str] = {
+    "smollm2-135m": "mtbench.models.smollm2:smollm2_backend",
+}
+for _name, _target in NAMED_MODELS.items():
+    MODELS.register(_name, _target)

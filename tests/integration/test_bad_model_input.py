@@ -26,14 +26,8 @@ def finished_run(tiny_layout: Path, tmp_path: Path, capsys) -> Path:
 
 
 @pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory) -> Path:
-    from tests.integration.test_hf_backend import build_model, build_tokenizer
-
-    folder = tmp_path_factory.mktemp("tiny-llama-bad")
-    tok = build_tokenizer()
-    build_model(tok).save_pretrained(folder)
-    tok.save_pretrained(folder)
-    return folder
+def tiny_model(tiny_llama_dir: Path) -> Path:
+    return tiny_llama_dir
 
 
 def _run(layout: Path, out: Path, *extra: str) -> list[str]:

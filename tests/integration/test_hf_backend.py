@@ -378,7 +378,7 @@ def test_fingerprint_is_stable_and_follows_the_weights(tmp_path: Path, cache: Pa
 
     from transformers import AutoModelForCausalLM
 
-    import mtbench.models.hf as hf
+    import mtbench.models.fingerprint as fingerprint
 
     tok = build_tokenizer()
     build_model(tok).save_pretrained(tmp_path)
@@ -393,7 +393,7 @@ def test_fingerprint_is_stable_and_follows_the_weights(tmp_path: Path, cache: Pa
     def no_hashing(path: Path) -> str:
         raise AssertionError(f"re-hashed {path}")
 
-    monkeypatch.setattr(hf, "sha256_file", no_hashing)
+    monkeypatch.setattr(fingerprint, "sha256_file", no_hashing)
     assert backend(tmp_path).fingerprint() == first
     monkeypatch.undo()
     monkeypatch.setenv("MTBENCH_CACHE", str(cache))

@@ -19,18 +19,14 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from tests.integration.test_hf_backend import CORPUS, build_model, build_tokenizer  # noqa: E402
+from tests.integration.test_hf_backend import CORPUS  # noqa: E402
 
 N_SEGMENTS = 384
 
 
 @pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("tiny-llama-resume")
-    tok = build_tokenizer()
-    build_model(tok).save_pretrained(folder)
-    tok.save_pretrained(folder)
-    return folder
+def tiny_model(tiny_llama_dir: Path) -> Path:
+    return tiny_llama_dir
 
 
 @pytest.fixture(scope="module")

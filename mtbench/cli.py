@@ -118,7 +118,13 @@ def cmd_report(args: argparse.Namespace) -> int:
         out = Path(args.out)
     else:
         raise MtbenchError("several run directories: say where the report goes with --out DIR")
+    if args.train_log:  # checked before anything is written
+        from mtbench.report.training import read_train_log
+
+        for path in args.train_log:
+            read_train_log(path)
     options = ReportOptions(baseline=args.baseline, test=args.test, n=args.n, seed=args.seed,
+                            train_logs=tuple(args.train_log or ()),
                             title=args.title or f"mtbench report: {', '.join(r.path.name for r in runs)}")
     results = report_runs(runs, out, options)
     if len(runs) == 1 and not args.out:  # a run's own leaderboards sit at its top level
@@ -247,6 +253,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--n", type=int, help="bootstrap resamples / AR trials (default 1000 / 10000)")
         p.add_argument("--seed", type=int, default=12345)
         p.add_argument("--title")
+        p.add_argument("--train-log", action="append", metavar="DIR",
+                       help="a `mtbench train` output folder (or its train_log.jsonl): plot its training curves; repeatable")
         p.add_argument("--x", metavar="LABEL=V1,V2,...",
                        help="one x value per run (e.g. step=100,200,400): draw metric-vs-x curves")
         p.set_defaults(func=cmd_report)

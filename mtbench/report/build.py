@@ -41,6 +41,7 @@ class ReportOptions:
     seed: int = 12345
     alpha: float = 0.05
     title: str = "mtbench report"
+    train_logs: tuple[str, ...] = ()  # trainer checkpoints / train_log.jsonl files to plot
 
 
 def merge_runs(runs: Sequence[RunDir]) -> tuple[dict[str, Any], dict[tuple[str, str], ModelRef]]:
@@ -91,15 +92,20 @@ def report_runs(runs: Sequence[RunDir], out_dir: Path, options: ReportOptions = 
     add_significance(results, loader_for(refs), options.test, options.baseline, options.n, options.seed, options.alpha)
     out_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_json(out_dir / "results.json", results)
-    render_report(results, refs, out_dir, options.title)
+    render_report(results, refs, out_dir, options.title, options.train_logs)
     return results
 
 
-def render_report(results: dict[str, Any], refs: dict[tuple[str, str], ModelRef], out_dir: Path, title: str) -> None:
+def render_report(results: dict[str, Any], refs: dict[tuple[str, str], ModelRef], out_dir: Path, title: str,
+                  train_logs: Sequence[str] = ()) -> None:
     """Leaderboards, figures and index.html for results that already carry significance."""
     out_dir.mkdir(parents=True, exist_ok=True)
     tables = write_leaderboards(out_dir, results)
     figures = _figures(results, tables, out_dir, refs)
+    if train_logs:
+        from mtbench.report.training import training_curves
+
+        figures += training_curves(train_logs, out_dir)
     links = {key: os.path.relpath(ref.run.generation_path(key[0], ref.name), out_dir) for key, ref in refs.items()}
     runs = sorted({str(ref.run.path) for ref in refs.values()})
     provenance = [f"runs: {', '.join(runs)}",

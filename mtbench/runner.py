@@ -111,8 +111,8 @@ def backend_options(cfg: RunConfig) -> dict[str, Any]:
 def make_generators(cfg: RunConfig, translators: dict[str, Any]) -> list[Generator]:
     """Backends (loaded now: a missing model fails before anything is written) times adapters."""
     generators = []
-    backends = [(parse_model_spec(m).label, m, build_backend(parse_model_spec(m), backend_options(cfg)))
-                for m in cfg.models if not parse_model_spec(m).precomputed]
+    specs = [parse_model_spec(m) for m in cfg.models]
+    backends = [(spec.label, spec.text, build_backend(spec, backend_options(cfg))) for spec in specs if not spec.precomputed]
     backends += [(name, f"python:{type(obj).__name__}", obj) for name, obj in translators.items()]
     for label, spec, backend in backends:
         for adapter_name in cfg.adapters:

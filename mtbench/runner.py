@@ -56,7 +56,7 @@ def read_hypothesis(path: Path, n_source: int, task: Task) -> list[str]:
 
 def task_info(task: Task) -> dict[str, Any]:
     return {"testset": task.testset, "pair": task.pair, "src": task.src, "tgt": task.tgt,
-            "zero_shot": task.spec.zero_shot}
+            "zero_shot": task.zero_shot}
 
 
 def plan_task(task: Task, data_dir: Path | None, refs: str, limit: int | None) -> TaskPlan:

@@ -6,7 +6,7 @@ other word is a suite name. User suites come from ``--include-path DIR``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable
@@ -21,6 +21,13 @@ from mtbench.yamlio import load_yaml_mapping
 class Task:
     testset: str
     pair: str
+    # Unseen in the training of the models a suite is about (the suite's `zero_shot:`);
+    # None = the test set's registry flag (unseen in the seed papers' training data).
+    unseen: bool | None = field(default=None, compare=False)
+
+    @property
+    def zero_shot(self) -> bool:
+        return self.spec.zero_shot if self.unseen is None else self.unseen
 
     @property
     def name(self) -> str:
@@ -54,6 +61,9 @@ class Suite:
     # Run settings the suite stands for (models, adapters, decoding...): they apply when
     # the suite is run on its own and the user left that setting at its default.
     run: tuple[tuple[str, Any], ...] = ()
+    # Directions the suite's models were not trained on: task specs of its own list, or
+    # every task of the suite (`zero_shot: true`). Reports average them apart.
+    zero_shot: tuple[str, ...] = ()
 
 
 def _suite_files(include_paths: Iterable[Path]) -> list[Path]:
@@ -91,8 +101,15 @@ def load_suites(include_paths: Iterable[Path] = ()) -> dict[str, Suite]:
             if key not in FIELD_NAMES or key in ("tasks", "out", "limit"):
                 raise MtbenchError(f"{f}: unknown run setting {key!r} in suite {name!r}: "
                                    f"{did_you_mean(str(key), [k for k in FIELD_NAMES if k not in ('tasks', 'out', 'limit')])}")
+        zero_shot = data.get("zero_shot") or ()
+        if zero_shot is True:
+            zero_shot = tuple(tasks)
+        if not isinstance(zero_shot, (list, tuple)) or any(z not in tasks for z in zero_shot):
+            stray = [z for z in zero_shot if z not in tasks] if isinstance(zero_shot, (list, tuple)) else zero_shot
+            raise MtbenchError(f"{f}: `zero_shot:` must be true or a list of this suite's own tasks; "
+                               f"not in `tasks:`: {stray}")
         suites.setdefault(name, Suite(name, str(data.get("description", "")), tuple(tasks), f, limit,
-                                      tuple(run.items())))
+                                      tuple(run.items()), tuple(zero_shot)))
     return suites
 
 
@@ -103,7 +120,7 @@ def resolve_tasks(spec: str | Iterable[str], include_paths: Iterable[Path] = ())
     out: list[Task] = []
     seen: set[str] = set()
 
-    def add(item: str, stack: tuple[str, ...]) -> None:
+    def add(item: str, stack: tuple[str, ...], unseen: bool | None = None) -> None:
         if not item:
             return
         if ":" in item:
@@ -111,7 +128,7 @@ def resolve_tasks(spec: str | Iterable[str], include_paths: Iterable[Path] = ())
             ts: TestSet = get_testset(ts_name)
             pairs = list(ts.pairs) if pair == "*" else [ts.pair(pair).key]
             for p in pairs:
-                task = Task(ts.name, p)
+                task = Task(ts.name, p, unseen)
                 if task.name not in seen:
                     seen.add(task.name)
                     out.append(task)
@@ -121,8 +138,10 @@ def resolve_tasks(spec: str | Iterable[str], include_paths: Iterable[Path] = ())
         if item not in suites:
             hint = did_you_mean(item, list(suites) + [f"{t}:*" for t in TESTSETS.names()])
             raise MtbenchError(f"unknown task or suite {item!r}: {hint}")
-        for sub in suites[item].tasks:
-            add(sub, stack + (item,))
+        suite = suites[item]
+        for sub in suite.tasks:
+            # A suite that names zero-shot tasks says which of its tasks were seen, too.
+            add(sub, stack + (item,), (sub in suite.zero_shot) if suite.zero_shot else unseen)
 
     for item in items:
         add(item, ())

@@ -1,5 +1,6 @@
 """Reports from one or more run directories: merged results, significance against a
-baseline, leaderboards (md, csv, json, tex), figures (png, pdf) and index.html.
+baseline, leaderboards (md, csv, json, tex), summary.md (every metric's averages side by side),
+figures (png, pdf) and index.html.
 
 Reads only run directories (results.json, per-segment scores, generations, the test
 data copy), never a model or the data folder, so old runs can be re-reported anywhere.

@@ -35,9 +35,14 @@ def build_tables(results: dict[str, Any]) -> list[dict[str, Any]]:
                 models.append(m)
     to_en = [t for t in task_names if tasks[t]["tgt"] == "en"]
     from_en = [t for t in task_names if tasks[t]["src"] == "en"]
-    averages = [("avg", task_names)]
+    zero_shot = [t for t in task_names if tasks[t].get("zero_shot")]
+    supervised = [t for t in task_names if t not in zero_shot]
+    averages = []
     if to_en and from_en:
-        averages = [("xx->en", to_en), ("en->xx", from_en), ("avg", task_names)]
+        averages += [("xx->en", to_en), ("en->xx", from_en)]
+    if zero_shot and supervised:  # LAT's and the XGLM study's question: seen vs unseen directions
+        averages += [("supervised", supervised), ("zero-shot", zero_shot)]
+    averages.append(("avg", task_names))  # last: rows sort by it
     tables = []
     for metric in results["metrics"]:
         higher = True
@@ -76,7 +81,8 @@ def build_tables(results: dict[str, Any]) -> list[dict[str, Any]]:
                 best[c] = max(vals) if higher else min(vals)
         tables.append({"metric": metric, "higher_is_better": higher, "display_scale": scale, "columns": task_names,
                        "average_columns": [a for a, _ in averages], "rows": rows, "signatures": signatures,
-                       "best": best, "significance": results.get("significance", {"test": "none"}),
+                       "best": best, "zero_shot": zero_shot,
+                       "significance": results.get("significance", {"test": "none"}),
                        "unavailable": results.get("unavailable", {}).get(metric, {})})
     return tables
 
@@ -94,6 +100,8 @@ def render_markdown(tables: list[dict[str, Any]]) -> str:
             vals = [_cell_md(tab, r, c) for c in tab["columns"]] + [_cell_md(tab, r, a) for a in tab["average_columns"]]
             parts.append("| " + " | ".join([r["model"]] + vals) + " |")
         parts.append("")
+        if tab.get("zero_shot"):
+            parts.append(f"Zero-shot (unseen in training): {', '.join(tab['zero_shot'])}  ")
         note = _significance_note(tab)
         if note:
             parts.append(note + "  ")
@@ -104,6 +112,32 @@ def render_markdown(tables: list[dict[str, Any]]) -> str:
             parts.append(f"Signature ({scope}): `{sig}`  ")
         parts.append("")
     return "\n".join(parts)
+
+
+def render_summary(tables: list[dict[str, Any]]) -> str:
+    """Every metric's averages side by side, one row per model (in the first metric's
+    order): the compact view of a comparison such as base vs MLE vs LAT."""
+    if not tables:
+        return "# Summary\n\nNo metric was computed.\n"
+    header, align = ["model"], ["---"]
+    for tab in tables:
+        arrow = "↑" if tab["higher_is_better"] else "↓"
+        header += [f"{tab['metric']} {a} {arrow}" for a in tab["average_columns"]]
+        align += ["---:"] * len(tab["average_columns"])
+    by_model = [{tab["metric"]: row for tab in tables for row in tab["rows"] if row["model"] == r["model"]}
+                for r in tables[0]["rows"]]
+    lines = ["# Summary", "", "Averages over directions (per-direction values: leaderboard.md).", "",
+             "| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
+    for rows in by_model:
+        cells = [next(iter(rows.values()))["model"]]
+        for tab in tables:
+            row = rows.get(tab["metric"])
+            cells += [_cell_md(tab, row, a) if row else "-" for a in tab["average_columns"]]
+        lines.append("| " + " | ".join(cells) + " |")
+    zero_shot = tables[0].get("zero_shot")
+    if zero_shot:
+        lines += ["", f"Zero-shot (unseen in training): {', '.join(zero_shot)}."]
+    return "\n".join(lines) + "\n"
 
 
 def _value(row: dict[str, Any], col: str) -> float | None:
@@ -184,6 +218,7 @@ def render_csv(tables: list[dict[str, Any]]) -> str:
 def write_leaderboards(out_dir: Path, results: dict[str, Any]) -> list[dict[str, Any]]:
     tables = build_tables(results)
     atomic_write_text(out_dir / "leaderboard.md", "# Leaderboard\n\n" + render_markdown(tables))
+    atomic_write_text(out_dir / "summary.md", render_summary(tables))
     atomic_write_text(out_dir / "leaderboard.csv", render_csv(tables))
     atomic_write_text(out_dir / "leaderboard.json", json.dumps(tables, ensure_ascii=False, indent=2) + "\n")
     atomic_write_text(out_dir / "leaderboard.tex", render_latex(tables))

@@ -10,9 +10,11 @@ really used (``mtbench_train.json`` records the resolved config).
 from __future__ import annotations
 
 import dataclasses
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from mtbench.errors import MtbenchError
 from mtbench.registry import did_you_mean
@@ -140,7 +142,12 @@ def _check(cfg: TrainConfig, source: str) -> None:
         raise bad(f"device {cfg.device!r} is not one of cpu, auto")
     base = Path(cfg.base_model)
     if not base.is_dir():
-        raise bad(f"base_model {cfg.base_model!r} is not a local folder (training loads local Hugging Face checkpoints only)")
+        from mtbench.models import NAMED_CHECKPOINTS, named_checkpoint
+
+        if cfg.base_model not in NAMED_CHECKPOINTS:
+            raise bad(f"base_model {cfg.base_model!r} is not a local folder (training loads local Hugging Face "
+                      f"checkpoints, or a named model: {', '.join(NAMED_CHECKPOINTS)})")
+        cfg.base_model = str(named_checkpoint(cfg.base_model))
     d = cfg.data
     if cfg.method == "alma-stage1":
         if not d.monolingual:
@@ -163,6 +170,20 @@ def _check(cfg: TrainConfig, source: str) -> None:
             raise bad(f"data file {f!r} does not exist")
 
 
+def _map_paths(cfg: TrainConfig, fn: Callable[[str], str], keep: tuple[str, ...] = ()) -> None:
+    """Apply ``fn`` to every path in ``cfg`` (a named base model in ``keep`` is no path)."""
+    def f(p: str | None) -> str | None:
+        return None if p is None else fn(p)
+
+    if cfg.base_model not in keep:
+        cfg.base_model = fn(cfg.base_model)
+    cfg.out = fn(cfg.out)
+    d = cfg.data
+    d.src, d.tgt, d.folder = f(d.src), f(d.tgt), f(d.folder)
+    d.monolingual = [fn(p) for p in d.monolingual]
+    cfg.tim.bad_outputs = f(cfg.tim.bad_outputs)
+
+
 def parse_config(raw: dict[str, Any], method: str | None = None, source: str = "<config>",
                  base_dir: Path | None = None) -> TrainConfig:
     """A checked :class:`TrainConfig` from a mapping. ``method`` (from the command line)
@@ -173,14 +194,18 @@ def parse_config(raw: dict[str, Any], method: str | None = None, source: str = "
             raise MtbenchError(f"{source}: says method {raw['method']!r} but {method!r} was asked for; drop the key or change one")
         raw["method"] = method
     cfg: TrainConfig = _build(TrainConfig, raw, "", source)
-    if base_dir is not None:
-        def rel(p: str | None) -> str | None:
-            return None if p is None else str(p if Path(p).is_absolute() else base_dir / p)
-        cfg.base_model, cfg.out = rel(cfg.base_model), rel(cfg.out)  # type: ignore[assignment]
-        d = cfg.data
-        d.src, d.tgt, d.folder = rel(d.src), rel(d.tgt), rel(d.folder)
-        d.monolingual = [rel(p) for p in d.monolingual]  # type: ignore[misc]
-        cfg.tim.bad_outputs = rel(cfg.tim.bad_outputs)
+    from mtbench.models import NAMED_CHECKPOINTS
+
+    def expand(p: str) -> str:
+        # ${VAR} / $VAR in paths, so one config works wherever the data lives
+        # (data.folder: ${MTBENCH_DATA}/train/alma-human-written).
+        out = os.path.expandvars(p)
+        unset = re.search(r"\$\{?(\w+)", out)
+        if unset:
+            raise MtbenchError(f"{source}: path {p!r} uses ${unset.group(1)}, which is not set; export it or write the path out")
+        return out if base_dir is None or Path(out).is_absolute() else str(base_dir / out)
+
+    _map_paths(cfg, expand, keep=tuple(NAMED_CHECKPOINTS))
     _check(cfg, source)
     return cfg
 
@@ -188,5 +213,5 @@ def parse_config(raw: dict[str, Any], method: str | None = None, source: str = "
 def load_config(path: str | Path, method: str | None = None) -> TrainConfig:
     p = Path(path)
     # Relative paths in a config are read from the current directory, like the CLI's other
-    # paths; a config meant to travel should use absolute paths or ${...} in a wrapper.
+    # paths; a config meant to travel uses absolute paths or ${VAR}s.
     return parse_config(load_yaml_mapping(p), method, source=str(p))

@@ -1,13 +1,13 @@
 """fastText supervised prediction (top-1 label and probability) in numpy, for lid.176.
 
-Why: the fastText bindings predict one line at a time in C++ (about 35 us a line on
-lid.176.ftz here, most of it hashing every character n-gram of every word again). A
-line's hidden vector is the mean of the input rows of its tokens, and a token's rows
-never depend on its neighbours when ``wordNgrams`` is 1 (lid.176). So each distinct
-token is hashed once, its rows summed once (vectorised over all new tokens), and a
-batch of lines is then a few sparse sums and one small matrix product. Labels are
-fastText's own; probabilities agree to float rounding (fastText sums in float32,
-in its own order; this sums in float64).
+Why: the fastText bindings predict one line at a time in C++ (22-35 us a line on
+lid.176.ftz on the project machine, most of it hashing every character n-gram of every
+word again). A line's hidden vector is the mean of the input rows of its tokens, and a
+token's rows never depend on its neighbours when ``wordNgrams`` is 1 (lid.176). So
+each distinct token is hashed once per process, its rows summed once (vectorised over
+all new tokens), and a batch of lines is then a gather, a segmented sum and the label
+tree. Labels are fastText's own (near-ties are re-scored in float64); probabilities
+agree to float rounding, because the sums run in another order.
 
 What is implemented, read from fastText's sources (facebookresearch/fastText @1142dc4,
 file format version 12): the binary layout (``Args::load``, ``Dictionary::load``,
@@ -25,8 +25,8 @@ else (``ns``/``ova`` losses, ``wordNgrams`` > 1, old format versions) raises
 from __future__ import annotations
 
 import struct
-from pathlib import Path
 from itertools import repeat
+from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
@@ -114,7 +114,9 @@ class _Reader:
         return out
 
     def cstring(self) -> bytes:
-        end = self.data.index(b"\0", self.off)
+        end = self.data.find(b"\0", self.off)
+        if end < 0:
+            raise ValueError(f"{self.path}: truncated fastText model file")
         out = self.data[self.off:end]
         self.off = end + 1
         return out

@@ -25,6 +25,8 @@ else (``ns``/``ova`` losses, ``wordNgrams`` > 1, old format versions) raises
 from __future__ import annotations
 
 import struct
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from itertools import repeat
 from pathlib import Path
 from typing import Callable, Sequence
@@ -42,7 +44,7 @@ FNV_OFFSET, FNV_PRIME = 2166136261, 16777619
 KSUB = 256  # product quantizer: 8-bit codes
 LOG_EPS = 1e-5  # fastText's std_log(x) = log(x + 1e-5)
 TIE_GAP = 1e-3  # float32 score gap below which the top label is rechecked in float64
-CHUNK_LINES = 16384  # lines per matrix product (bounds memory)
+CHUNK_LINES = 4096  # lines per batch: bounds memory, and gives threads work to share
 
 
 SEPARATOR = np.zeros(256, dtype=bool)  # readWord's separators
@@ -232,6 +234,7 @@ class FastTextNumpy:
         self._vectors = np.concatenate([eos_vector, np.zeros((1, self.dim))]).astype(np.float32)
         self._counts = np.concatenate([eos_count, [0]])
         self._token_index: dict[int, int] = {}  # token key (_token_keys) -> row
+        self._lock = threading.Lock()  # guards appending to the three above
 
     # ------------------------------------------------------------ tokens -> rows
 
@@ -311,38 +314,53 @@ class FastTextNumpy:
                     vectors[:, d] += np.bincount(owner, weights=self._input_columns[d][rows], minlength=len(tokens))
         return vectors, counts
 
-    def _rows(self, keys: np.ndarray, tokens: Callable[[np.ndarray], list[bytes]]) -> np.ndarray:
-        """Cache rows for distinct token ``keys``; ``tokens(i)`` gives the bytes of the
-        new ones (positions ``i`` in ``keys``), whose rows are computed and kept."""
+    def _rows(self, keys: np.ndarray, tokens: Callable[[np.ndarray], list[bytes]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Cache rows for distinct token ``keys``, and the cache's vectors and counts
+        holding them; ``tokens(i)`` gives the bytes of the new ones (positions ``i`` in
+        ``keys``), whose rows are computed (outside the lock: threads share the cache)
+        and appended under the lock. Arrays are only ever replaced by longer ones, so a
+        row once handed out stays valid in every later array."""
         index = self._token_index
         rows = np.fromiter(map(index.get, keys.tolist(), repeat(-1)), dtype=np.int64, count=len(keys))
         new = np.flatnonzero(rows < 0)
         if new.size:
             vectors, counts = self._token_rows(tokens(new))
-            base = len(self._counts)
-            rows[new] = np.arange(base, base + new.size)
-            index.update(zip(keys[new].tolist(), rows[new].tolist()))
-            self._vectors = np.concatenate([self._vectors, vectors.astype(np.float32)])
-            self._counts = np.concatenate([self._counts, counts])
-        return rows
+            with self._lock:
+                base = len(self._counts)
+                rows[new] = np.arange(base, base + new.size)
+                # another thread may have added some of these meanwhile: both rows hold
+                # the same sums, the index keeps the later one
+                index.update(zip(keys[new].tolist(), rows[new].tolist()))
+                self._vectors = np.concatenate([self._vectors, vectors.astype(np.float32)])
+                self._counts = np.concatenate([self._counts, counts])
+        return rows, self._vectors, self._counts
 
     # ------------------------------------------------------------ prediction
 
-    def predict(self, lines: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    def predict(self, lines: Sequence[str], threads: int = 1) -> tuple[list[str], np.ndarray]:
         """Top-1 label (without ``__label__``) and probability for each line, as
         ``fasttext`` ``model.predict(lines, k=1)``; a line with no known input gets
-        label "" and probability 0 (fastText returns no label there)."""
-        labels: list[str] = []
-        probs = np.zeros(len(lines))
-        for start in range(0, len(lines), CHUNK_LINES):
-            chunk = lines[start:start + CHUNK_LINES]
-            hidden, counts = self._hidden(chunk)
-            empty = counts == 0
-            hidden /= np.where(empty, 1, counts)[:, None]
-            best, score = self._best(hidden)
-            probs[start:start + len(chunk)] = np.where(empty, 0.0, np.exp(score))
-            labels += ["" if e else self.labels[b] for b, e in zip(best.tolist(), empty.tolist())]
+        label "" and probability 0 (fastText returns no label there). ``threads``
+        batches run at once (numpy releases the GIL for most of the work)."""
+        starts = range(0, len(lines), CHUNK_LINES)
+        chunks = [lines[i:i + CHUNK_LINES] for i in starts]
+        if threads > 1 and len(chunks) > 1:
+            with ThreadPoolExecutor(min(threads, len(chunks))) as pool:
+                done = list(pool.map(self._predict_batch, chunks))
+        else:
+            done = [self._predict_batch(chunk) for chunk in chunks]
+        labels = [label for batch_labels, _ in done for label in batch_labels]
+        probs = np.concatenate([p for _, p in done]) if done else np.zeros(0)
         return labels, probs
+
+    def _predict_batch(self, lines: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        hidden, counts = self._hidden(lines)
+        empty = counts == 0
+        hidden /= np.where(empty, 1, counts)[:, None]
+        best, score = self._best(hidden)
+        names = self.labels
+        return (["" if e else names[b] for b, e in zip(best.tolist(), empty.tolist())],
+                np.where(empty, 0.0, np.exp(score)))
 
     def _hidden(self, lines: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Sum of input rows and their number per line, without a Python object per
@@ -361,20 +379,22 @@ class FastTextNumpy:
         codes, distinct = pd.factorize(keys)
         first = np.empty(len(distinct), dtype=np.int64)
         first[codes[::-1]] = np.arange(len(codes))[::-1]  # first occurrence of each distinct token
-        rows = self._rows(distinct, lambda new: [data[starts[i]:ends[i]] for i in first[new].tolist()])[codes]
+        distinct_rows, vectors, counts = self._rows(
+            distinct, lambda new: [data[starts[i]:ends[i]] for i in first[new].tolist()])
+        rows = distinct_rows[codes]
         literal_eos = keys == EOS_KEY
         if literal_eos.any():  # a </s> token ends its line for fastText (the line end adds </s>)
             first_eos = np.full(len(lines), len(rows))
             np.minimum.at(first_eos, line_of[literal_eos], np.flatnonzero(literal_eos))
             rows = np.where(np.arange(len(rows)) >= first_eos[line_of], 1, rows)  # row 1: nothing
-        vectors, counts = np.zeros((len(lines), self.dim)), np.zeros(len(lines))
+        sums, numbers = np.zeros((len(lines), self.dim)), np.zeros(len(lines))
         if len(rows):
             line_start = np.searchsorted(line_of, np.arange(len(lines)))
             has_tokens = np.diff(np.append(line_start, len(rows))) > 0
             at = np.minimum(line_start, len(rows) - 1)
-            vectors[has_tokens] = np.add.reduceat(self._vectors[rows], at)[has_tokens]
-            counts[has_tokens] = np.add.reduceat(self._counts[rows], at)[has_tokens]
-        return vectors + self._vectors[0], counts + self._counts[0]  # row 0: the line's </s>
+            sums[has_tokens] = np.add.reduceat(vectors[rows], at)[has_tokens]
+            numbers[has_tokens] = np.add.reduceat(counts[rows], at)[has_tokens]
+        return sums + vectors[0], numbers + counts[0]  # row 0: the line's </s>
 
     def _scores(self, hidden: np.ndarray) -> np.ndarray:
         """Every label's fastText score, log(p + 1e-5), as a labels x lines array in the

@@ -105,6 +105,14 @@ def _load_fast(path: str) -> Any:
         raise MtbenchError(f"off-target: cannot read the language-id model {path}: {exc}") from None
 
 
+def _threads() -> int:
+    """Every core, except in a worker process of the scoring stage's pool, whose
+    siblings already use them (more threads there only compete)."""
+    import multiprocessing
+
+    return 1 if multiprocessing.parent_process() is not None else (os.cpu_count() or 1)
+
+
 def identify(lines: Sequence[str], model_path: Path | None = None) -> tuple[list[str], list[float]]:
     """Top-1 lid.176 language code and probability for every line (each distinct line
     once, in batches). A newline inside a segment counts as a space."""
@@ -114,7 +122,7 @@ def identify(lines: Sequence[str], model_path: Path | None = None) -> tuple[list
         import pandas as pd
 
         codes, distinct = pd.factorize(np.asarray(lines, dtype=object))
-        labels, probs = fast.predict(distinct.tolist())
+        labels, probs = fast.predict(distinct.tolist(), threads=_threads())
         return np.asarray(labels, dtype=object)[codes].tolist(), probs[codes].tolist()
     distinct_lines = list(dict.fromkeys(lines))
     # fastText reads one line per input: a newline inside a segment would split it

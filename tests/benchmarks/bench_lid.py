@@ -5,10 +5,11 @@ the shared data, in lines per second of system output.
       evaluation scripts do;
   (b) fastText's batched predict over each distinct line once (mtbench before its
       numpy implementation);
-  (c) mtbench's `identify` in one process (mtbench.metrics.fasttext_numpy; the model
-      freshly loaded, so every token is new);
+  (c) mtbench's `identify` in one process, one thread per core (mtbench.metrics.
+      fasttext_numpy; the model freshly loaded, so every token is new);
   (d) mtbench's scoring stage: the off-target metric over every direction, one
-      process per core (what `mtbench score` / `mtbench run --metrics off-target` does).
+      single-threaded process per core (what `mtbench score` / `mtbench run --metrics
+      off-target` does).
 Each method runs in a fresh process, as the scoring stage does, with its model
 loaded before the clock starts; methods are interleaved and repeated, and the fastest
 run of each is reported. All four must give the same labels.
@@ -100,7 +101,7 @@ def main() -> int:
           f"{len(work)} directions; cores: {os.cpu_count()}; each method in a fresh process, best of {args.repeat}")
     names = {"a": "fastText, one predict call per line",
              "b": "fastText, batched distinct lines",
-             "c": "mtbench identify, 1 process",
+             "c": f"mtbench identify, {os.cpu_count()} threads",
              "d": f"mtbench scoring stage, {args.workers} processes"}
     best: dict[str, float] = {}
     digests = set()

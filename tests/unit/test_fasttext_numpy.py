@@ -170,3 +170,15 @@ def test_lid176_matches_the_bindings_on_edge_cases_and_many_languages() -> None:
         "Αυτό είναι ένα μικρό σπίτι.", "Tämä on pieni talo kaupungin laidalla.", "Is teach beag é seo.",
     ]
     _check_same(path, lines)
+
+
+def test_threads_share_the_cache_and_give_the_same_results(trained: dict[str, Path], tmp_path: Path) -> None:
+    """Several batches at once (threads appending to one token cache) label exactly as
+    one thread does, and as the bindings."""
+    from mtbench.metrics import fasttext_numpy
+
+    lines = _corpus(tmp_path / "t.txt", n=3 * fasttext_numpy.CHUNK_LINES + 17, seed=11) + EDGE_LINES
+    one = FastTextNumpy(trained["hs.ftz"]).predict(lines, threads=1)
+    many = FastTextNumpy(trained["hs.ftz"]).predict(lines, threads=3)
+    assert many[0] == one[0] == _reference(trained["hs.ftz"], lines)[0]
+    np.testing.assert_allclose(many[1], one[1], atol=1e-6)

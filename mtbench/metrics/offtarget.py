@@ -58,10 +58,6 @@ def letter_counts(lines: Sequence[str]) -> np.ndarray:
     return running[ends] - running[ends - lengths]
 
 
-def is_short(line: str) -> bool:
-    return bool(letter_counts([line])[0] < SHORT_LETTERS)
-
-
 def default_lid_model() -> Path:
     explicit = os.environ.get(LID_ENV)
     if explicit:

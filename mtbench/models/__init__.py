@@ -27,19 +27,7 @@ for _name, _target in NAMED_MODELS.items():
     MODELS.register(_name, _target)
 
 # Named models that are a local Hugging Face folder once prepared: name -> function
-# returning that folder. Training configs may name them as ``base_model``.
-NAMED_CHECKPOINTS: dict[str, str] = {
-    "smollm2-135m": "mtbench.models.smollm2:smollm2_path",
-}
-
-
-def named_checkpoint(name: str) -> Any:
-    """The local folder of a named model (prepared on first use), or None if ``name``
-    is not one."""
-    target = NAMED_CHECKPOINTS.get(name)
-    if target is None:
-        return None
-    import importlib
-
-    module, _, attr = target.partition(":")
-    return getattr(importlib.import_module(module), attr)()
+# returning that folder (prepared on first use). Training configs may name them as
+# ``base_model``.
+NAMED_CHECKPOINTS: Registry[Any] = Registry("named checkpoint")
+NAMED_CHECKPOINTS.register("smollm2-135m", "mtbench.models.smollm2:smollm2_path")

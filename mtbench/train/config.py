@@ -142,12 +142,12 @@ def _check(cfg: TrainConfig, source: str) -> None:
         raise bad(f"device {cfg.device!r} is not one of cpu, auto")
     base = Path(cfg.base_model)
     if not base.is_dir():
-        from mtbench.models import NAMED_CHECKPOINTS, named_checkpoint
+        from mtbench.models import NAMED_CHECKPOINTS
 
         if cfg.base_model not in NAMED_CHECKPOINTS:
             raise bad(f"base_model {cfg.base_model!r} is not a local folder (training loads local Hugging Face "
                       f"checkpoints, or a named model: {', '.join(NAMED_CHECKPOINTS)})")
-        cfg.base_model = str(named_checkpoint(cfg.base_model))
+        cfg.base_model = str(NAMED_CHECKPOINTS.get(cfg.base_model)())
     d = cfg.data
     if cfg.method == "alma-stage1":
         if not d.monolingual:

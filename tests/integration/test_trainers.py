@@ -235,10 +235,10 @@ def test_paths_expand_variables_and_unset_ones_are_named(setup: dict[str, Path],
 def test_named_base_model_resolves_to_its_local_folder(setup: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     """`base_model: smollm2-135m` is the embedded model's converted folder (stubbed here:
     the conversion itself is tested with the model); other names stay errors."""
-    import mtbench.models.smollm2 as smollm2
+    from mtbench.models import NAMED_CHECKPOINTS
     from mtbench.train.config import parse_config
 
-    monkeypatch.setattr(smollm2, "smollm2_path", lambda: setup["base"])
+    monkeypatch.setitem(NAMED_CHECKPOINTS._items, "smollm2-135m", lambda: setup["base"])
     raw = {"base_model": "smollm2-135m", "out": str(setup["root"] / "o"),
            "data": {"src": str(setup["de"]), "tgt": str(setup["en"]), "src_lang": "de", "tgt_lang": "en"}}
     assert parse_config(raw, "mle", base_dir=Path("/elsewhere")).base_model == str(setup["base"])

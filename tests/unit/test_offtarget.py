@@ -123,3 +123,13 @@ def test_offtarget_languages_table_lists_floor_and_caveat(tiny_layout: Path, tmp
     assert "| sys | 60.00 | 1.5 | sr 40.0, sh 20.0 |" in text
     assert "Caveat: lid.176 splits Serbo-Croatian" in text
     assert render_offtarget_languages({"metrics": ["bleu"], "tasks": {}}) is None
+
+
+def test_letter_counts_by_hand() -> None:
+    """Letters are Unicode letters (str.isalpha): digits, punctuation, numerals such as
+    ½ or Ⅳ and spaces are not; astral-plane letters and lone surrogates do not break it."""
+    from mtbench.metrics.offtarget import letter_counts
+
+    lines = ["", "abc 123 ÄÖ!", "東京は大きい。", "½ Ⅳ ² 3", "𝔘𝔫 x", "x\ud800y", "Ja."]
+    assert letter_counts(lines).tolist() == [0, 5, 6, 0, 3, 2, 2]
+    assert letter_counts([]).tolist() == []

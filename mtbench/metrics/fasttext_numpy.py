@@ -27,12 +27,12 @@ from __future__ import annotations
 import struct
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from itertools import repeat
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 MAGIC = 793712314
 VERSION = 12
@@ -86,6 +86,34 @@ def _token_keys(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.nda
         prefix = np.concatenate((np.zeros(1, dtype=np.uint64), np.cumsum(weighted, dtype=np.uint64)))
         shifted = (prefix[ends] - prefix[starts]) * _powers(KEY_BASE_INVERSE, len(buf))[starts]
         return shifted ^ ((ends - starts).astype(np.uint64) * np.uint64(KEY_LENGTH_MIX))
+
+
+def _lookup(sorted_keys: np.ndarray, values: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """``values`` at each of ``keys`` in the sorted key array, -1 where absent (binary
+    search, all keys at once)."""
+    if len(sorted_keys) == 0:
+        return np.full(len(keys), -1, dtype=np.int64)
+    order = np.argsort(keys)  # sorted queries search far faster (each starts near the last)
+    at = np.empty(len(keys), dtype=np.int64)
+    at[order] = np.minimum(np.searchsorted(sorted_keys, keys[order]), len(sorted_keys) - 1)
+    return np.where(sorted_keys[at] == keys, values[at], -1)
+
+
+def _spans(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, before: int = -1, after: int = -1
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """The bytes ``buf[start:end]`` of every span, concatenated (optionally each wrapped
+    in the bytes ``before`` and ``after``), and the span index of every output byte."""
+    pad = (before >= 0) + (after >= 0)
+    widths = ends - starts + pad
+    offsets = np.cumsum(widths) - widths
+    owner = np.repeat(np.arange(len(starts)), widths)
+    source = np.arange(len(owner)) - offsets[owner] + starts[owner] - (before >= 0)
+    out = buf[np.clip(source, 0, max(len(buf) - 1, 0))] if len(buf) else np.zeros(len(owner), np.uint8)
+    if before >= 0:
+        out[offsets] = before
+    if after >= 0:
+        out[offsets + widths - 1] = after
+    return out, owner
 
 
 EOS_KEY = int(_token_keys(np.frombuffer(b"</s>", dtype=np.uint8), np.array([0]), np.array([4]))[0])
@@ -207,7 +235,6 @@ class FastTextNumpy:
             else:
                 self.labels.append(word[len(LABEL_PREFIX):].decode("utf-8", "replace"))
                 label_counts.append(count)
-        self.words = words
         # A quantised model keeps only some n-gram buckets: bucket -> input row, -1 if
         # dropped (``pushHash``); None when nothing was pruned (row = nwords + bucket).
         self.prune_size = prune_size  # -1: not pruned; 0: no n-gram rows kept
@@ -220,38 +247,49 @@ class FastTextNumpy:
         # float32 like fastText; for a quantised row, float32(norm * centroid) is exactly
         # the product fastText adds (a product of two floats is exact in float64).
         self.input = _matrix(r, quant_input).astype(np.float32)
-        self._input_columns = np.ascontiguousarray(self.input.T)  # column gathers for the per-token sums
         (quant_output,) = r.take("?")
         self.output = _matrix(r, quant_input and quant_output)
         if len(self.labels) != nlabels:
             raise ValueError(f"{self.path}: dictionary has {len(self.labels)} labels, header says {nlabels}")
         if self.loss == LOSS_HS:
             self.left_child, self.right_child = _hs_tree(label_counts)
-        # token -> row in self._vectors / self._counts (sum of its input rows, their
-        # number). Row 0: a line's end, i.e. the </s> fastText reads at the newline
-        # (its row if </s> is in the vocabulary); row 1: nothing.
-        eos_vector, eos_count = self._token_rows([EOS], in_vocab_only=True)
-        self._vectors = np.concatenate([eos_vector, np.zeros((1, self.dim))]).astype(np.float32)
-        self._counts = np.concatenate([eos_count, [0]])
-        self._token_index: dict[int, int] = {}  # token key (_token_keys) -> row
-        self._lock = threading.Lock()  # guards appending to the three above
+        # Vocabulary by token key (_token_keys), for lookups of many tokens at once.
+        word_bytes = list(words)
+        word_buf = np.frombuffer(b"".join(word_bytes), dtype=np.uint8)
+        word_ends = np.cumsum([len(w) for w in word_bytes], dtype=np.int64)
+        word_keys = _token_keys(word_buf, word_ends - [len(w) for w in word_bytes], word_ends)
+        order = np.argsort(word_keys)
+        self._word_keys = word_keys[order]
+        self._word_ids = np.fromiter(words.values(), dtype=np.int64, count=len(words))[order]
+        if len(np.unique(self._word_keys)) != len(self._word_keys):
+            raise Unsupported("two vocabulary words share a 64-bit token key")
+        # Token cache, as one tuple replaced whole (threads read it without the lock):
+        # sorted token keys, the row of each in the vectors/counts arrays (sum of the
+        # token's input rows, their number). Row 0: a line's end, i.e. the </s>
+        # fastText reads at the newline (its row if </s> is in the vocabulary); row 1:
+        # nothing.
+        eos_id = words.get(EOS, -1)
+        vectors = np.zeros((2, self.dim), dtype=np.float32)
+        counts = np.zeros(2, dtype=np.int64)
+        if eos_id >= 0:
+            vectors[0], counts[0] = self.input[eos_id], 1
+        self._cache = (np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64), vectors, counts)
+        self._lock = threading.Lock()  # serialises adding to the cache
 
     # ------------------------------------------------------------ tokens -> rows
 
-    def _ngram_rows(self, tokens: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
-        """(token position, input row) of every character n-gram of ``<token>`` that the
-        model keeps, for all tokens at once (``computeSubwords`` + ``pushHash``)."""
-        if not tokens or self.maxn <= 0 or self.prune_size == 0:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        wrapped = [b"<" + t + b">" for t in tokens]
-        buf = np.frombuffer(b"".join(wrapped), dtype=np.uint8)
-        lengths = np.fromiter(map(len, wrapped), dtype=np.int64, count=len(wrapped))
-        byte_tok = np.repeat(np.arange(len(tokens)), lengths)
+    def _ngram_rows(self, buf: np.ndarray, byte_tok: np.ndarray, n_tokens: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(token, input row) of every character n-gram of ``<token>`` that the model
+        keeps (``computeSubwords`` + ``pushHash``), for all tokens at once: ``buf`` holds
+        the tokens already wrapped in "<" ">", ``byte_tok`` the token of each byte. One
+        pair of arrays per n-gram length, each ordered by token."""
+        if n_tokens == 0 or self.maxn <= 0 or self.prune_size == 0:
+            return []
         starts = np.flatnonzero((buf & 0xC0) != 0x80)  # first byte of every UTF-8 character
         char_tok = byte_tok[starts]
         char_end = np.append(starts[1:], len(buf))  # a character's bytes: [start, next start)
         # the last character of each character's token (its ">")
-        last_char = (np.cumsum(np.bincount(char_tok, minlength=len(tokens))) - 1)[char_tok]
+        last_char = (np.cumsum(np.bincount(char_tok, minlength=n_tokens)) - 1)[char_tok]
         first_char = np.r_[True, char_tok[1:] != char_tok[:-1]]  # the token's "<"
         char_len = char_end - starts
         signed = buf.astype(np.int8).astype(np.int32).view(np.uint32)  # uint32(int8_t(byte))
@@ -271,7 +309,7 @@ class FastTextNumpy:
         # character c + n - 1; every start is carried along (those past their token's end
         # hold garbage that is never emitted), so each step is whole-array arithmetic.
         hashes = np.full(n_chars, FNV_OFFSET, dtype=np.uint32)
-        out_tok, out_hash = [], []
+        out = []
         for n in range(1, self.maxn + 1):
             shift = n - 1
             hashes[: n_chars - shift] ^= first_byte[shift:]
@@ -283,57 +321,69 @@ class FastTextNumpy:
                 emit = longest >= n
                 if n == 1:  # a lone "<" or ">" is no n-gram
                     emit &= ~(first_char | (np.arange(n_chars) == last_char))
-                out_tok.append(char_tok[emit])
-                out_hash.append((hashes[emit] % np.uint32(self.bucket)).astype(np.int64))
-        tok = np.concatenate(out_tok) if out_tok else np.zeros(0, np.int64)
-        bucket = np.concatenate(out_hash) if out_hash else np.zeros(0, np.int64)
-        if self.bucket_row is None:
-            return tok, self.nwords + bucket
-        rows = self.bucket_row[bucket]
-        found = rows >= 0
-        return tok[found], rows[found]
+                bucket = (hashes[emit] % np.uint32(self.bucket)).astype(np.int64)
+                tok = char_tok[emit]
+                if self.bucket_row is None:
+                    out.append((tok, self.nwords + bucket))
+                else:
+                    rows = self.bucket_row[bucket]
+                    kept = rows >= 0
+                    out.append((tok[kept], rows[kept]))
+        return out
 
-    def _token_rows(self, tokens: Sequence[bytes], in_vocab_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """Sum of input rows and their number for each token (``addSubwords``): a known
-        word is its own row plus its n-grams (``</s>``: its row only); an unknown
-        token its n-grams; ``__label__`` tokens nothing."""
-        vectors = np.zeros((len(tokens), self.dim))
-        counts = np.zeros(len(tokens), dtype=np.int64)
-        wids = np.array([self.words.get(t, -1) for t in tokens], dtype=np.int64)
+    def _token_rows(self, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, keys: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """Sum of input rows and their number for each token ``buf[start:end]`` (key
+        ``keys``, from :func:`_token_keys`) as ``addSubwords`` does: a known word is its
+        own row plus its n-grams (``</s>``: its row only); an unknown token its
+        n-grams; an unknown ``__label__`` token nothing."""
+        n = len(starts)
+        wids = _lookup(self._word_keys, self._word_ids, keys)
         known = wids >= 0
+        vectors = np.zeros((n, self.dim), dtype=np.float32)
         vectors[known] = self.input[wids[known]]
-        counts[known] = 1
-        if not in_vocab_only:
-            is_label = np.array([t.startswith(LABEL_PREFIX) and not k for t, k in zip(tokens, known)], dtype=bool)
-            with_ngrams = [i for i, t in enumerate(tokens) if t != EOS and not is_label[i]]
-            if self.maxn > 0 and with_ngrams:
-                tok, rows = self._ngram_rows([tokens[i] for i in with_ngrams])
-                owner = np.asarray(with_ngrams, dtype=np.int64)[tok]
-                np.add.at(counts, owner, 1)
-                for d in range(self.dim):  # per column: bincount is far faster than add.at on 2-D
-                    vectors[:, d] += np.bincount(owner, weights=self._input_columns[d][rows], minlength=len(tokens))
+        counts = known.astype(np.int64)
+        lengths = ends - starts
+        is_label = ~known & (lengths >= len(LABEL_PREFIX))
+        for j, byte in enumerate(LABEL_PREFIX):  # starts with __label__
+            is_label[is_label] &= buf[starts[is_label] + j] == byte
+        with_ngrams = np.flatnonzero(~is_label & (keys != EOS_KEY))
+        if with_ngrams.size and self.maxn > 0 and self.prune_size != 0:
+            wrapped, byte_tok = _spans(buf, starts[with_ngrams], ends[with_ngrams], ord("<"), ord(">"))
+            for tok, rows in self._ngram_rows(wrapped, byte_tok, with_ngrams.size):
+                if not tok.size:
+                    continue
+                # tok is sorted: one segmented sum per n-gram length
+                first = np.flatnonzero(np.r_[True, tok[1:] != tok[:-1]])
+                owner = with_ngrams[tok[first]]
+                vectors[owner] += np.add.reduceat(self.input[rows], first)
+                counts[owner] += np.diff(np.append(first, tok.size))
         return vectors, counts
 
-    def _rows(self, keys: np.ndarray, tokens: Callable[[np.ndarray], list[bytes]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Cache rows for distinct token ``keys``, and the cache's vectors and counts
-        holding them; ``tokens(i)`` gives the bytes of the new ones (positions ``i`` in
-        ``keys``), whose rows are computed (outside the lock: threads share the cache)
-        and appended under the lock. Arrays are only ever replaced by longer ones, so a
-        row once handed out stays valid in every later array."""
-        index = self._token_index
-        rows = np.fromiter(map(index.get, keys.tolist(), repeat(-1)), dtype=np.int64, count=len(keys))
+    def _rows(self, keys: np.ndarray, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Cache rows for distinct token ``keys`` (token i is ``buf[starts[i]:ends[i]]``),
+        and the cache's vectors and counts holding them. New tokens' rows are computed
+        outside the lock (threads share the cache) and added under it. Arrays are only
+        ever replaced by longer ones, so a row once handed out stays valid in every
+        later array."""
+        cache_keys, cache_rows, vectors, counts = self._cache
+        rows = _lookup(cache_keys, cache_rows, keys)
         new = np.flatnonzero(rows < 0)
         if new.size:
-            vectors, counts = self._token_rows(tokens(new))
+            new_vectors, new_counts = self._token_rows(buf, starts[new], ends[new], keys[new])
             with self._lock:
-                base = len(self._counts)
+                cache_keys, cache_rows, vectors, counts = self._cache
+                base = len(counts)
                 rows[new] = np.arange(base, base + new.size)
                 # another thread may have added some of these meanwhile: both rows hold
-                # the same sums, the index keeps the later one
-                index.update(zip(keys[new].tolist(), rows[new].tolist()))
-                self._vectors = np.concatenate([self._vectors, vectors.astype(np.float32)])
-                self._counts = np.concatenate([self._counts, counts])
-        return rows, self._vectors, self._counts
+                # the same sums, and a lookup finds one of them
+                merged = np.concatenate([cache_keys, keys[new]])
+                order = np.argsort(merged, kind="stable")
+                vectors = np.concatenate([vectors, new_vectors])
+                counts = np.concatenate([counts, new_counts])
+                self._cache = (merged[order], np.concatenate([cache_rows, rows[new]])[order], vectors, counts)
+        return rows, vectors, counts
 
     # ------------------------------------------------------------ prediction
 
@@ -344,11 +394,14 @@ class FastTextNumpy:
         batches run at once (numpy releases the GIL for most of the work)."""
         starts = range(0, len(lines), CHUNK_LINES)
         chunks = [lines[i:i + CHUNK_LINES] for i in starts]
-        if threads > 1 and len(chunks) > 1:
-            with ThreadPoolExecutor(min(threads, len(chunks))) as pool:
-                done = list(pool.map(self._predict_batch, chunks))
-        else:
-            done = [self._predict_batch(chunk) for chunk in chunks]
+        # One BLAS thread: the products here are small (labels x dim x lines), and
+        # OpenBLAS's extra threads only spin beside ours (measured: 2x the CPU time).
+        with threadpool_limits(limits=1, user_api="blas"):
+            if threads > 1 and len(chunks) > 1:
+                with ThreadPoolExecutor(min(threads, len(chunks))) as pool:
+                    done = list(pool.map(self._predict_batch, chunks))
+            else:
+                done = [self._predict_batch(chunk) for chunk in chunks]
         labels = [label for batch_labels, _ in done for label in batch_labels]
         probs = np.concatenate([p for _, p in done]) if done else np.zeros(0)
         return labels, probs
@@ -379,8 +432,7 @@ class FastTextNumpy:
         codes, distinct = pd.factorize(keys)
         first = np.empty(len(distinct), dtype=np.int64)
         first[codes[::-1]] = np.arange(len(codes))[::-1]  # first occurrence of each distinct token
-        distinct_rows, vectors, counts = self._rows(
-            distinct, lambda new: [data[starts[i]:ends[i]] for i in first[new].tolist()])
+        distinct_rows, vectors, counts = self._rows(distinct, buf, starts[first], ends[first])
         rows = distinct_rows[codes]
         literal_eos = keys == EOS_KEY
         if literal_eos.any():  # a </s> token ends its line for fastText (the line end adds </s>)

@@ -172,13 +172,20 @@ def test_lid176_matches_the_bindings_on_edge_cases_and_many_languages() -> None:
     _check_same(path, lines)
 
 
-def test_threads_share_the_cache_and_give_the_same_results(trained: dict[str, Path], tmp_path: Path) -> None:
-    """Several batches at once (threads appending to one token cache) label exactly as
-    one thread does, and as the bindings."""
+def test_threads_share_the_cache_and_give_the_same_results(trained: dict[str, Path], tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many small batches at once (threads adding to one token cache, every batch with
+    tokens no other batch has seen) label exactly as one thread does, and as the
+    bindings."""
     from mtbench.metrics import fasttext_numpy
 
-    lines = _corpus(tmp_path / "t.txt", n=3 * fasttext_numpy.CHUNK_LINES + 17, seed=11) + EDGE_LINES
+    monkeypatch.setattr(fasttext_numpy, "CHUNK_LINES", 16)
+    rng = random.Random(5)
+    fresh = ["".join(rng.choice("abcdeéfghijklmnoöpqrstuvwxyz東京日本") for _ in range(rng.randint(1, 9)))
+             for _ in range(3000)]
+    lines = [f"{s} {fresh[2 * i]} {fresh[2 * i + 1]}" for i, s in enumerate(_corpus(tmp_path / "t.txt", n=1200, seed=11))]
+    lines += EDGE_LINES
     one = FastTextNumpy(trained["hs.ftz"]).predict(lines, threads=1)
-    many = FastTextNumpy(trained["hs.ftz"]).predict(lines, threads=3)
+    many = FastTextNumpy(trained["hs.ftz"]).predict(lines, threads=4)
     assert many[0] == one[0] == _reference(trained["hs.ftz"], lines)[0]
     np.testing.assert_allclose(many[1], one[1], atol=1e-6)

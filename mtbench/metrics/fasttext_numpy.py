@@ -32,6 +32,7 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy.sparse import csr_array
 from threadpoolctl import threadpool_limits
 
 MAGIC = 793712314
@@ -49,6 +50,7 @@ CHUNK_LINES = 4096  # lines per batch: bounds memory, and gives threads work to 
 
 SEPARATOR = np.zeros(256, dtype=bool)  # readWord's separators
 SEPARATOR[[ord(c) for c in " \n\r\t\v\f\0"]] = True
+SEPARATOR_MAX = ord(" ")  # no separator byte is above this: one compare finds the candidates
 LINE_BYTE = ord("\n")  # joins the lines of a batch
 KEY_BASE = 0x9E3779B97F4A7C15 | 1  # odd, so invertible modulo 2^64
 KEY_BASE_INVERSE = pow(KEY_BASE, -1, 2**64)
@@ -82,8 +84,10 @@ def _token_keys(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.nda
     if len(starts) == 0:
         return np.zeros(0, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        weighted = buf.astype(np.uint64) * _powers(KEY_BASE, len(buf))
-        prefix = np.concatenate((np.zeros(1, dtype=np.uint64), np.cumsum(weighted, dtype=np.uint64)))
+        prefix = np.empty(len(buf) + 1, dtype=np.uint64)
+        prefix[0] = 0
+        np.multiply(buf, _powers(KEY_BASE, len(buf)), out=prefix[1:], dtype=np.uint64)
+        np.cumsum(prefix[1:], out=prefix[1:])
         shifted = (prefix[ends] - prefix[starts]) * _powers(KEY_BASE_INVERSE, len(buf))[starts]
         return shifted ^ ((ends - starts).astype(np.uint64) * np.uint64(KEY_LENGTH_MIX))
 
@@ -114,6 +118,16 @@ def _spans(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, before: int = 
     if after >= 0:
         out[offsets + widths - 1] = after
     return out, owner
+
+
+def _segment_sums(table: np.ndarray, indices: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """``table[indices[indptr[i]:indptr[i+1]]].sum(0)`` for every segment i, as one
+    sparse-matrix product (no gathered copy of the rows: several times faster than
+    ``np.add.reduceat`` over ``table[indices]``)."""
+    ones = np.ones(len(indices), dtype=table.dtype)
+    incidence = csr_array((ones, indices.astype(np.int32), indptr.astype(np.int32)),
+                          shape=(len(indptr) - 1, len(table)))
+    return incidence @ table
 
 
 EOS_KEY = int(_token_keys(np.frombuffer(b"</s>", dtype=np.uint8), np.array([0]), np.array([4]))[0])
@@ -241,7 +255,7 @@ class FastTextNumpy:
         self.bucket_row: np.ndarray | None = None
         if prune_size >= 0:
             pruned = r.array("<i4", 2 * prune_size).reshape(-1, 2).astype(np.int64)
-            self.bucket_row = np.full(self.bucket, -1, dtype=np.int64)
+            self.bucket_row = np.full(self.bucket, -1, dtype=np.int32)  # int32: half the cache misses
             self.bucket_row[pruned[:, 0]] = self.nwords + pruned[:, 1]
         (quant_input,) = r.take("?")
         # float32 like fastText; for a quantised row, float32(norm * centroid) is exactly
@@ -350,14 +364,21 @@ class FastTextNumpy:
         with_ngrams = np.flatnonzero(~is_label & (keys != EOS_KEY))
         if with_ngrams.size and self.maxn > 0 and self.prune_size != 0:
             wrapped, byte_tok = _spans(buf, starts[with_ngrams], ends[with_ngrams], ord("<"), ord(">"))
-            for tok, rows in self._ngram_rows(wrapped, byte_tok, with_ngrams.size):
-                if not tok.size:
-                    continue
-                # tok is sorted: one segmented sum per n-gram length
-                first = np.flatnonzero(np.r_[True, tok[1:] != tok[:-1]])
-                owner = with_ngrams[tok[first]]
-                vectors[owner] += np.add.reduceat(self.input[rows], first)
-                counts[owner] += np.diff(np.append(first, tok.size))
+            levels = self._ngram_rows(wrapped, byte_tok, with_ngrams.size)
+            if levels:
+                # each length's pairs are ordered by token: place them token by token
+                # (lengths one after another) without a sort, then one product sums them
+                per_level = [np.bincount(tok, minlength=with_ngrams.size) for tok, _ in levels]
+                number = np.sum(per_level, axis=0)
+                indptr = np.concatenate(([0], np.cumsum(number)))
+                indices = np.empty(indptr[-1], dtype=np.int64)
+                filled = indptr[:-1].copy()
+                for (tok, rows), n_here in zip(levels, per_level):
+                    level_start = np.cumsum(n_here) - n_here
+                    indices[filled[tok] + np.arange(len(tok)) - level_start[tok]] = rows
+                    filled += n_here
+                vectors[with_ngrams] += _segment_sums(self.input, indices, indptr)
+                counts[with_ngrams] += number
         return vectors, counts
 
     def _rows(self, keys: np.ndarray, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray
@@ -421,13 +442,17 @@ class FastTextNumpy:
         between separator bytes, and each token is keyed by a 64-bit hash of its bytes,
         computed for all tokens at once."""
         # "\n" joins the lines (a newline inside a line is a space to fastText's predict)
-        text = "\n".join(s.replace("\n", " ") if "\n" in s else s for s in lines) + "\n"
+        text = "\n".join(lines) + "\n"
+        if text.count("\n") != len(lines):  # some line has a newline of its own: a space to fastText
+            text = "\n".join(s.replace("\n", " ") for s in lines) + "\n"
         data = text.encode("utf-8", "surrogatepass")
         buf = np.frombuffer(data, dtype=np.uint8)
-        inside = ~SEPARATOR[buf]
-        edges = np.diff(np.concatenate(([0], inside.view(np.int8), [0])))
-        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-        line_of = np.searchsorted(np.flatnonzero(buf == LINE_BYTE), starts)
+        candidates = np.flatnonzero(buf <= SEPARATOR_MAX)
+        separators = candidates[SEPARATOR[buf[candidates]]]  # the last one: the final "\n"
+        before = np.concatenate(([-1], separators[:-1]))
+        has_token = separators - before > 1  # a token: the bytes between two separators
+        starts, ends = before[has_token] + 1, separators[has_token]
+        line_of = np.searchsorted(separators[buf[separators] == LINE_BYTE], starts)
         keys = _token_keys(buf, starts, ends)
         codes, distinct = pd.factorize(keys)
         first = np.empty(len(distinct), dtype=np.int64)
@@ -439,13 +464,9 @@ class FastTextNumpy:
             first_eos = np.full(len(lines), len(rows))
             np.minimum.at(first_eos, line_of[literal_eos], np.flatnonzero(literal_eos))
             rows = np.where(np.arange(len(rows)) >= first_eos[line_of], 1, rows)  # row 1: nothing
-        sums, numbers = np.zeros((len(lines), self.dim)), np.zeros(len(lines))
-        if len(rows):
-            line_start = np.searchsorted(line_of, np.arange(len(lines)))
-            has_tokens = np.diff(np.append(line_start, len(rows))) > 0
-            at = np.minimum(line_start, len(rows) - 1)
-            sums[has_tokens] = np.add.reduceat(vectors[rows], at)[has_tokens]
-            numbers[has_tokens] = np.add.reduceat(counts[rows], at)[has_tokens]
+        line_start = np.searchsorted(line_of, np.arange(len(lines) + 1))  # tokens are in line order
+        sums = _segment_sums(vectors, rows, line_start).astype(np.float64)
+        numbers = np.diff(np.concatenate(([0], np.cumsum(counts[rows])))[line_start])
         return sums + vectors[0], numbers + counts[0]  # row 0: the line's </s>
 
     def _scores(self, hidden: np.ndarray) -> np.ndarray:
@@ -480,15 +501,11 @@ class FastTextNumpy:
         lines whose two best labels are within ``TIE_GAP`` are scored again in float64,
         so a rounding difference cannot decide the label."""
         scores = self._scores(hidden.astype(np.float32))  # labels x lines
-        # running best and second best over labels (rows): contiguous work, no transpose
-        top32, second = scores[0].copy(), np.full(scores.shape[1], -np.inf, dtype=np.float32)
-        best = np.zeros(scores.shape[1], dtype=np.int64)
-        for i in range(1, scores.shape[0]):
-            row = scores[i]
-            wins = row > top32
-            np.maximum(second, np.where(wins, top32, row), out=second)
-            np.maximum(top32, row, out=top32)
-            best[wins] = i
+        best = scores.argmax(axis=0)  # the first of equal scores, as fastText's strict ">"
+        cols = np.arange(scores.shape[1])
+        top32 = scores[best, cols]
+        scores[best, cols] = -np.inf  # the runner-up is the best of the rest
+        second = scores.max(axis=0)
         top = top32.astype(np.float64)
         if scores.shape[0] > 1:
             close = np.flatnonzero(top - second < TIE_GAP)

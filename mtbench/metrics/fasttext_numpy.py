@@ -5,8 +5,9 @@ lid.176.ftz on the project machine, most of it hashing every character n-gram of
 word again). A line's hidden vector is the mean of the input rows of its tokens, and a
 token's rows never depend on its neighbours when ``wordNgrams`` is 1 (lid.176). So
 each distinct token is hashed once per process, its rows summed once (vectorised over
-all new tokens), and a batch of lines is then a gather, a segmented sum and the label
-tree. Labels are fastText's own (near-ties are re-scored in float64); probabilities
+all new tokens, kept in a cache of sorted 64-bit token keys), and a batch of lines is
+then a binary search, one sparse product (lines x cached tokens) and the label tree,
+with no Python object per token. Labels are fastText's own (near-ties are re-scored in float64); probabilities
 agree to float rounding, because the sums run in another order.
 
 What is implemented, read from fastText's sources (facebookresearch/fastText @1142dc4,

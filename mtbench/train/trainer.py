@@ -204,9 +204,13 @@ def train(cfg: TrainConfig, echo: Callable[[str], None] | None = None) -> TrainR
     log_path = out / "train_log.jsonl"
     log_path.write_text("", encoding="utf-8")
     step, final_loss = 0, float("nan")
-    acc_loss, acc_parts, micro = 0.0, {}, 0  # type: ignore[var-annotated]
+    acc_loss, acc_parts, micro, tokens = 0.0, {}, 0, 0  # type: ignore[var-annotated]
+    on_cuda = accelerator.device.type == "cuda"
+    step_started = time.perf_counter()
     while step < cfg.steps:
         for batch in loader:
+            # tokens the step trains on (every sequence it runs: chosen, rejected, negative)
+            tokens += sum(int(v.sum()) for k, v in batch.items() if k.endswith("attention_mask"))
             with accelerator.accumulate(policy):
                 loss, parts = step_loss(policy, batch, cfg)
                 accelerator.backward(loss)
@@ -228,12 +232,19 @@ def train(cfg: TrainConfig, echo: Callable[[str], None] | None = None) -> TrainR
                 step += 1
                 final_loss = acc_loss / micro
                 row = {"step": step, "loss": final_loss, "lr": lr, **{k: v / micro for k, v in acc_parts.items()}}
+                # loss.item() waits for the device; a GPU may still run this step's optimizer
+                # kernels into the next step, so single rows can shift but their sum is right
+                now = time.perf_counter()
+                row.update({"seconds": round(now - step_started, 4), "tokens": tokens})
+                if on_cuda:  # peak since the start, on this process's GPU
+                    row["gpu_peak_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 3)
+                step_started = now
                 if accelerator.is_main_process:
                     with open(log_path, "a", encoding="utf-8") as f:
                         f.write(json.dumps(row) + "\n")
                     if echo is not None:
                         echo(json.dumps(row))
-                acc_loss, acc_parts, micro = 0.0, {}, 0
+                acc_loss, acc_parts, micro, tokens = 0.0, {}, 0, 0
                 if step >= cfg.steps:
                     break
     accelerator.wait_for_everyone()

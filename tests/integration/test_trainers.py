@@ -82,8 +82,9 @@ def check_run(cfg: Any, base: Path, extra_keys: tuple[str, ...]) -> list[dict[st
     log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == list(range(1, cfg.steps + 1))
     for r in log:
-        assert {"step", "loss", "lr", *extra_keys} <= set(r)
+        assert {"step", "loss", "lr", "seconds", "tokens", *extra_keys} <= set(r)
         assert r["lr"] > 0 and r["loss"] == r["loss"]  # not NaN
+        assert r["seconds"] > 0 and r["tokens"] > 0
     first, last = [r["loss"] for r in log[:3]], [r["loss"] for r in log[-3:]]
     assert sum(last) / 3 < sum(first) / 3, log
     # The saved weights are the trained ones: lower NLL on the training rows than the base.
@@ -101,7 +102,16 @@ def check_run(cfg: Any, base: Path, extra_keys: tuple[str, ...]) -> list[dict[st
 
 @pytest.mark.slow
 def test_mle(setup: dict[str, Path]) -> None:
-    check_run(config(setup, "mle", "mle"), setup["base"], ("nll",))
+    from transformers import AutoTokenizer
+
+    from mtbench.train.trainer import build_examples
+
+    cfg = config(setup, "mle", "mle")
+    log = check_run(cfg, setup["base"], ("nll",))
+    # One epoch's steps together train on every example's tokens exactly once.
+    rows, _ = build_examples(cfg, AutoTokenizer.from_pretrained(setup["base"]))
+    epoch = -(-len(rows) // cfg.batch_size)
+    assert sum(r["tokens"] for r in log[:epoch]) == sum(len(e.input_ids) for e in rows)
 
 
 @pytest.mark.slow

@@ -90,9 +90,12 @@ def main() -> int:
             timings[mode] = best
             scores[mode] = {k: r.segment_scores for k, r in res.items()}
 
+    from mtbench.metrics.neural_common import device_list, gpu_count
+
     diff = max(abs(a - b) for s in systems for a, b in zip(scores["sorted"][s], scores["unsorted"][s]))
+    device = device_list(gpu_count(None))[0]  # what make_comet used: one GPU when present
     print(f"tiny COMET, {len(systems)} systems x {args.lines} lines = {n_segments} segments, "
-          f"batch {args.batch_size}, {args.precision}, CPU, {args.threads} thread(s)")
+          f"batch {args.batch_size}, {args.precision}, {device}, {args.threads} CPU thread(s)")
     for mode in ("sorted", "unsorted"):
         print(f"  {mode:9s} {timings[mode]:7.2f} s  {n_segments / timings[mode]:8.1f} segments/s")
     print(f"  speed-up of length sorting: {timings['unsorted'] / timings['sorted']:.2f}x")

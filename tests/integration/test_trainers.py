@@ -158,6 +158,32 @@ def test_lora_merged_and_fixemb(setup: dict[str, Path]) -> None:
     assert not torch.equal(fixed[q], base[q])
 
 
+@pytest.fixture
+def fresh_accelerate_state() -> Any:
+    """accelerate keeps one AcceleratorState per process and refuses a second Accelerator
+    with another device or mixed precision; the CPU tests here made one with cpu=True.
+    Reset around the test (accelerate's own tests do the same)."""
+    from accelerate.state import AcceleratorState
+
+    AcceleratorState._reset_state(reset_partial_state=True)
+    yield
+    AcceleratorState._reset_state(reset_partial_state=True)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU (torch.cuda.is_available() is False)")
+@pytest.mark.parametrize("method,mixed", [("mle", "no"), ("mle", "bf16"), ("lat", "bf16"), ("tim", "bf16")])
+def test_trainers_on_cuda(setup: dict[str, Path], method: str, mixed: str, fresh_accelerate_state: Any) -> None:
+    """device auto on a GPU machine trains on the GPU (each log row then has the peak GPU
+    memory, which only a CUDA run records), fp32 or bf16 autocast, and the same checks
+    hold as on the CPU: the loss goes down and the saved weights fit the data better."""
+    over: dict[str, Any] = {"lat": {"alpha": 0.05, "conflict_langs": ["cs", "ru"]}} if method == "lat" else {}
+    cfg = config(setup, method, f"{method}-cuda-{mixed}", device="auto", mixed_precision=mixed, **over)
+    parts = {"mle": ("nll",), "lat": ("nll", "ul"), "tim": ("nll", "pref")}[method]
+    log = check_run(cfg, setup["base"], (*parts, "gpu_peak_gib"))
+    assert all(r["gpu_peak_gib"] > 0 for r in log)
+
+
 def test_config_errors(setup: dict[str, Path], tmp_path: Path) -> None:
     from mtbench.train import main_train
 

@@ -73,9 +73,18 @@ def _suite_files(include_paths: Iterable[Path]) -> list[Path]:
         if not d.is_dir():
             raise MtbenchError(f"--include-path {d} is not a directory; give a folder of suite YAML files")
         files.extend(sorted(d.glob("*.yaml")) + sorted(d.glob("*.yml")))
-    builtin = resources.files("mtbench.suites")
-    files.extend(sorted(Path(str(p)) for p in builtin.iterdir() if p.name.endswith(".yaml")))
+    files.extend(sorted(p for p in _builtin_suite_folder().glob("*.yaml")))
     return files
+
+
+def _builtin_suite_folder() -> Path:
+    """The shipped suites: ``mtbench.suites`` in an install (pyproject maps ``tasks/``
+    there), else ``tasks/`` beside the package in a checkout used without installing
+    (``PYTHONPATH=. python -m mtbench``)."""
+    try:
+        return Path(str(resources.files("mtbench.suites")))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / "tasks"
 
 
 def load_suites(include_paths: Iterable[Path] = ()) -> dict[str, Suite]:

@@ -115,3 +115,31 @@ def test_registry_lazy_and_did_you_mean() -> None:
         reg.get("json-dump")
     with pytest.raises(MtbenchError, match="registered twice"):
         reg.register("json-dumps", "json:loads")
+
+
+def test_suites_from_a_checkout_that_is_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without an install there is no ``mtbench.suites`` package (pyproject maps
+    ``tasks/`` to it); the suites then come from ``tasks/`` beside the package, the
+    same ones an install ships."""
+    from importlib import resources
+
+    import yaml
+
+    import mtbench.tasks as tasks_module
+
+    installed = load_suites()
+    repo_tasks = Path(tasks_module.__file__).resolve().parent.parent / "tasks"
+    if not repo_tasks.is_dir():
+        pytest.skip("not a checkout (no tasks/ beside the package)")
+    real_files = resources.files
+
+    def no_suites_package(name: str) -> object:
+        if name == "mtbench.suites":
+            raise ModuleNotFoundError("No module named 'mtbench.suites'")
+        return real_files(name)
+
+    monkeypatch.setattr(resources, "files", no_suites_package)
+    from_checkout = load_suites()
+    files = [yaml.safe_load(f.read_text(encoding="utf-8")) for f in repo_tasks.glob("*.yaml")]
+    assert set(from_checkout) == set(installed) == {d["suite"] for d in files if "suite" in d}
+    assert from_checkout["alma"].tasks == installed["alma"].tasks

@@ -49,6 +49,7 @@ vllm-env: $(VLLM_VENV)/.installed
 # ALMA's ten directions, significance against the best system of each column.
 reports: $(STAMP)
 	$(VENV)/bin/mtbench run --tasks alma --metrics bleu,chrf,off-target --out runs/reports-alma
+	rm -rf reports/alma  # a report adds files, it never deletes any: start clean
 	$(VENV)/bin/mtbench report runs/reports-alma --out reports/alma \
 	  --title "WMT systems and ALMA LLM outputs on ALMA's directions"
 

@@ -1,9 +1,11 @@
 """The Python API: evaluate any object with ``translate(list[Request]) -> list[str]``,
-or any model spec the CLI takes, and get back what the CLI writes to results.json.
+or any model spec the CLI takes, and get back the results model the CLI writes to
+results.json (``mtbench.results.Results``).
 
     import mtbench
-    results = mtbench.evaluate(model=MyTranslator(), tasks="wmt22:de-en", metrics=["bleu", "chrf"])
-    results["tasks"]["wmt22:de-en"]["models"]["MyTranslator+base"]["bleu"]["score"]
+    results = mtbench.evaluate(model=MyTranslator(), tasks="wmt22:de-en", metrics="bleu,chrf")
+    results.tasks["wmt22:de-en"].scores["MyTranslator+base"]["bleu"].score
+    results.run_dir  # the run directory: `mtbench report` reads it
 
 Each request carries the source, both languages and the prompt the chosen adapter
 built; what ``translate`` returns is taken as the final translation (no adapter
@@ -19,16 +21,19 @@ from typing import Any, Sequence
 
 from mtbench.config import RunConfig
 from mtbench.errors import MtbenchError
+from mtbench.results import Results
 
 
-def evaluate(model: Any, tasks: str | Sequence[str], metrics: Sequence[str] = ("bleu", "chrf"),
+def evaluate(model: Any, tasks: str | Sequence[str], metrics: str | Sequence[str] = ("bleu", "chrf"),
              adapter: str = "base", name: str | None = None, out: str | Path | None = None,
              include_systems: bool = False, isolate_scoring: bool = False, log=lambda _msg: None,
-             **config: Any) -> dict[str, Any]:
+             **config: Any) -> Results:
     """Run ``model`` (a Translator object or a spec string such as ``hf:/ckpt``) on
-    ``tasks`` and return results.json's content. ``config`` takes any RunConfig field
-    (limit, refs, preset, significance, num_beams, ...). ``include_systems`` adds the
-    data layout's precomputed system outputs for comparison."""
+    ``tasks`` and return the run's results. ``metrics`` is a list or a comma-separated
+    string. ``config`` takes any RunConfig field (limit, refs, preset, significance,
+    num_beams, ...). ``include_systems`` adds the data layout's precomputed system
+    outputs for comparison. Without ``out`` the run goes to a new temporary folder,
+    which ``results.run_dir`` names."""
     from mtbench.runner import run
 
     fields = {f.name for f in dataclasses.fields(RunConfig)}
@@ -46,10 +51,12 @@ def evaluate(model: Any, tasks: str | Sequence[str], metrics: Sequence[str] = ("
     else:
         raise MtbenchError(f"evaluate(model=...): {type(model).__name__} has no translate(requests) method "
                            f"and is not a model spec such as 'hf:/path'")
+    if isinstance(metrics, str):
+        metrics = [m.strip() for m in metrics.split(",") if m.strip()]
     cfg = RunConfig(tasks=tasks if isinstance(tasks, str) else ",".join(tasks), metrics=list(metrics),
                     models=models, adapters=[adapter], **config)
     if out is None:
         out = Path(tempfile.mkdtemp(prefix="mtbench-"))
     cfg.out = str(out)
     run_dir = run(cfg, log=log, isolate_scoring=isolate_scoring, translators=translators)
-    return run_dir.read_results()
+    return Results.load(run_dir.path)

@@ -24,12 +24,18 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--metrics", help="comma-separated metric names (default: bleu,chrf)")
 
 
+def _split(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
 def _config_from_args(args: argparse.Namespace) -> RunConfig:
     cfg = load_config(args.config) if getattr(args, "config", None) else RunConfig()
-    if getattr(args, "tasks", None):
+    if getattr(args, "tasks", None) is not None:
         cfg.tasks = args.tasks
-    if args.metrics:
-        cfg.metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
+    if args.metrics is not None:
+        cfg.metrics = _split(args.metrics)
+    if getattr(args, "show", None) is not None:
+        cfg.show = _split(args.show)
     if getattr(args, "model", None):
         cfg.models = list(args.model)
     if getattr(args, "adapter", None):
@@ -37,7 +43,7 @@ def _config_from_args(args: argparse.Namespace) -> RunConfig:
     for name in ("refs", "preset", "data_dir", "systems", "limit", "out", "workers", "baseline", "seed",
                  "significance", "n_resamples", "shots", "num_beams", "max_new_tokens", "no_repeat_ngram_size",
                  "device", "dtype", "batch_tokens", "vllm_python", "tensor_parallel_size", "data_parallel_size",
-                 "cache"):
+                 "cache", "systems_shown", "figure_tasks"):
         value = getattr(args, name, None)
         if value is not None:
             setattr(cfg, name, value)
@@ -51,12 +57,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from mtbench.runner import run
 
     out = run(_config_from_args(args), log=lambda msg: print(msg, file=sys.stderr))
-    print((out.path / "leaderboard.md").read_text(encoding="utf-8"))
+    print((out.path / "report" / "leaderboard.md").read_text(encoding="utf-8"))
     return 0
 
 
 def cmd_score(args: argparse.Namespace) -> int:
     from mtbench.data.loaders import data_dir_from_env
+    from mtbench.metrics import make_metric
     from mtbench.models.precomputed import loose_files
     from mtbench.runner import score_files
     from mtbench.tasks import resolve_tasks
@@ -70,20 +77,31 @@ def cmd_score(args: argparse.Namespace) -> int:
     if len(tasks) != 1:
         raise MtbenchError(f"--task {args.task!r} names {len(tasks)} tasks; `mtbench score` scores files for one task, like wmt22:de-en")
     files = loose_files(args.hyp)
-    results = score_files(tasks[0], [f.path for f in files], [f.name for f in files], cfg.metrics,
-                          data_dir_from_env(cfg.data_dir), cfg.refs, cfg.preset)
-    for f in files:
-        per_metric = results[f.name]
+    metrics = [make_metric(name) for name in cfg.metrics]
+    plan, results, errors = score_files(tasks[0], [f.path for f in files], [f.name for f in files], metrics,
+                                        data_dir_from_env(cfg.data_dir), cfg.refs, cfg.preset)
+    for name, reason in errors.items():
+        print(f"mtbench: warning: {name} unavailable for {tasks[0].name}: {reason}", file=sys.stderr)
+    if args.format in ("json", "jsonl"):
+        from mtbench.score_json import file_document
+
+        docs = [file_document(str(f.path), f.name, plan, cfg.preset, metrics, results, errors) for f in files]
         if args.format == "json":
-            print(json.dumps({"file": str(f.path), "task": tasks[0].name, "scores": [
-                {"name": r.metric, "score": round(r.score, 4), "signature": r.signature, **(
-                    {"verbose_score": _verbose(r)} if r.extra else {})} for r in per_metric.values()]}, ensure_ascii=False))
+            print(json.dumps(docs, ensure_ascii=False, indent=1))
         else:
-            cells = "  ".join(f"{r.metric}={r.score:.2f}" for r in per_metric.values())
-            print(f"{f.path}\t{cells}")
-    if args.format != "json":
-        for r in results[files[0].name].values():
-            print(f"# {r.metric}: {r.signature}")
+            for doc in docs:
+                print(json.dumps(doc, ensure_ascii=False))
+        return 0
+    scope = f"{len(plan.source)} segments, refs {'+'.join(plan.refs)}, preset {cfg.preset}"
+    for f in files:
+        cells = "  ".join(f"{m.name}={m.info().display(results[m.name][f.name].score):.2f}"
+                          for m in metrics if m.name in results)
+        print(f"{f.path}\t{cells}")
+    for m in metrics:
+        if m.name in results:
+            print(f"# {m.info().heading()}: {results[m.name][files[0].name].signature} ({scope})")
+        else:
+            print(f"# {m.name}: unavailable ({errors[m.name]})")
     return 0
 
 
@@ -93,22 +111,34 @@ def _score_run_dir(args: argparse.Namespace) -> int:
 
     if args.task or args.hyp:
         raise MtbenchError("--run scores a run directory; leave out --task/--hyp (they score loose files)")
-    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
+    metrics = _split(args.metrics) if args.metrics else None
     score_run(args.run, log=lambda msg: print(msg, file=sys.stderr), metrics=metrics)
     return 0
 
 
-def _verbose(r) -> str:  # BLEU's precisions/brevity penalty line, as sacrebleu prints it
-    e = r.extra
-    p = "/".join(f"{x:.1f}" for x in e["precisions"])
-    return f"{p} (BP = {e['bp']:.3f} ratio = {e['sys_len'] / max(e['ref_len'], 1):.3f} hyp_len = {e['sys_len']} ref_len = {e['ref_len']})"
+def _report_options(args: argparse.Namespace, runs: list, title: str):
+    """Flags over the first run's own settings: `mtbench report RUN` without flags
+    shows the run's statistics as the run computed them."""
+    from mtbench.scoring import report_options
+
+    config = dict(runs[0].read_config())
+    for key in ("significance", "n_resamples", "seed", "baseline", "systems_shown", "figure_tasks"):
+        value = getattr(args, key, None)
+        if value is not None:
+            config[key] = value
+    if args.show is not None:
+        config["show"] = _split(args.show)
+    options = report_options(config, args.title or title)
+    from dataclasses import replace
+
+    return replace(options, train_logs=tuple(args.train_log or ()))
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from mtbench.report.build import ReportOptions, report_runs, series_curves
-    from mtbench.report.leaderboard import write_leaderboards
+    from mtbench.report.build import report_runs, series_curves
     from mtbench.store import RunDir
 
+    _renamed_flags(args)
     runs = [RunDir(d) for d in args.run_dirs]
     if args.command == "compare" and len(runs) < 2:
         raise MtbenchError("`mtbench compare` needs at least two run directories; use `mtbench report` for one")
@@ -118,23 +148,33 @@ def cmd_report(args: argparse.Namespace) -> int:
         out = Path(args.out)
     else:
         raise MtbenchError("several run directories: say where the report goes with --out DIR")
+    for run in runs:
+        run.read_config()  # one line for a folder that is not a run, before anything is written
     if args.train_log:  # checked before anything is written
         from mtbench.report.training import read_train_log
 
         for path in args.train_log:
             read_train_log(path)
-    options = ReportOptions(baseline=args.baseline, test=args.test, n=args.n, seed=args.seed,
-                            train_logs=tuple(args.train_log or ()),
-                            title=args.title or f"mtbench report: {', '.join(r.path.name for r in runs)}")
-    results = report_runs(runs, out, options)
-    if len(runs) == 1 and not args.out:  # a run's own leaderboards sit at its top level
-        runs[0].write_json("results.json", results)
-        write_leaderboards(runs[0].path, results)
+    options = _report_options(args, runs, f"mtbench report: {', '.join(r.path.name for r in runs)}")
+    report_runs(runs, out, options)
     if args.x:
-        series_curves(runs, args.x, out)
+        _, notes = series_curves(runs, args.x, out)
+        for note in notes:
+            print(f"mtbench: warning: {note}", file=sys.stderr)
     print((out / "leaderboard.md").read_text(encoding="utf-8"))
     print(f"report: {out / 'index.html'}", file=sys.stderr)
     return 0
+
+
+def _renamed_flags(args: argparse.Namespace) -> None:
+    """Old spellings keep working, with a note: the same name for the same thing in
+    run, report and compare."""
+    for old, new, dest in (("--test", "--significance", "significance"), ("--n", "--n-resamples", "n_resamples")):
+        value = getattr(args, f"old_{dest}", None)
+        if value is not None:
+            print(f"mtbench: note: {old} is now {new} (as in `mtbench run`); {old} still works", file=sys.stderr)
+            if getattr(args, dest) is None:
+                setattr(args, dest, value)
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
@@ -200,6 +240,23 @@ def cmd_train(args: argparse.Namespace) -> int:
     return main_train(args.method, args.config)
 
 
+def _add_statistics_flags(p: argparse.ArgumentParser, default: str = "") -> None:
+    """Significance and figure flags: the same names in run, report and compare."""
+    g = p.add_argument_group("significance and figures")
+    g.add_argument("--significance", choices=["bs", "ar", "none"],
+                   help=f"paired test: bs (bootstrap), ar (approximate randomization) or none {default or '(default bs)'}")
+    g.add_argument("--n-resamples", type=int, help=f"bootstrap resamples / AR trials {default or '(default 1000 / 10000)'}")
+    g.add_argument("--seed", type=int, help=f"seed of the paired tests {default or '(default 12345)'}")
+    g.add_argument("--baseline", help=f"system every other is tested against, or best per direction and metric "
+                                      f"{default or '(default best)'}")
+    g.add_argument("--systems-shown", type=int, metavar="N",
+                   help=f"best reference systems shown in figures beside the systems under test {default or '(default 10)'}")
+    g.add_argument("--show", metavar="NAME,...", help="systems always shown in figures")
+    g.add_argument("--figure-tasks", metavar="TASKS",
+                   help=f"directions with pairwise-significance and segment figures: first, all, or task names "
+                        f"{default or '(default first)'}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mtbench", description="Evaluate and benchmark LLM translators.")
     parser.add_argument("--version", action="version", version=f"mtbench {__version__}")
@@ -212,10 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, help="only the first N segments of each task")
     p.add_argument("--out", help="run directory (default: runs/<name>)")
     p.add_argument("--workers", type=int, help="scoring processes (default 0: one per CPU core)")
-    p.add_argument("--baseline", help="model every other is tested against (default: best per task and metric)")
-    p.add_argument("--significance", choices=["bs", "ar", "none"], help="paired test (default bs)")
-    p.add_argument("--n-resamples", type=int, help="bootstrap resamples / AR trials")
-    p.add_argument("--seed", type=int, help="seed of the paired tests (default 12345)")
+    _add_statistics_flags(p)
     g = p.add_argument_group("models and generation")
     g.add_argument("--model", action="append", metavar="SPEC",
                    help="files (system outputs in the data layout, the default), files:DIR, hf:PATH_OR_ID, vllm:PATH_OR_ID, "
@@ -239,7 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", metavar="RUN_DIR", help="score this run directory's generations (resumes; --metrics replaces its metrics)")
     p.add_argument("--task", help="one task, e.g. wmt22:de-en")
     p.add_argument("--hyp", action="append", help="hypothesis file (repeatable)")
-    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--format", choices=["text", "json", "jsonl"], default="text",
+                   help="json: one JSON document (a list, one object per file); jsonl: one line per file")
     _add_common(p)
     p.set_defaults(func=cmd_score)
 
@@ -248,10 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text)
         p.add_argument("run_dirs", nargs="+")
         p.add_argument("--out", help="report folder (default for one run: RUN_DIR/report)")
-        p.add_argument("--baseline", default="best", help="model every other is tested against (default: best per column)")
-        p.add_argument("--test", default="bs", choices=["bs", "ar", "none"], help="paired test (default bs)")
-        p.add_argument("--n", type=int, help="bootstrap resamples / AR trials (default 1000 / 10000)")
-        p.add_argument("--seed", type=int, default=12345)
+        _add_statistics_flags(p, "(default: the run's own)")
+        p.add_argument("--test", dest="old_significance", choices=["bs", "ar", "none"], help=argparse.SUPPRESS)
+        p.add_argument("--n", dest="old_n_resamples", type=int, help=argparse.SUPPRESS)
         p.add_argument("--title")
         p.add_argument("--train-log", action="append", metavar="DIR",
                        help="a `mtbench train` output folder (or its train_log.jsonl): plot its training curves; repeatable")

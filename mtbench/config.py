@@ -29,6 +29,10 @@ class RunConfig:
     baseline: str = field(default="best", metadata={"help": "model every other is tested against, or best (per task and metric)"})
     n_resamples: int | None = field(default=None, metadata={"help": "bootstrap resamples / AR trials (default 1000 / 10000)"})
     seed: int = field(default=12345, metadata={"help": "seed of the paired tests"})
+    systems_shown: int = field(default=10, metadata={"help": "best reference systems shown in figures beside the systems under test"})
+    show: list[str] = field(default_factory=list, metadata={"help": "systems always shown in figures"})
+    figure_tasks: str = field(default="first", metadata={
+        "help": "directions with pairwise-significance and segment figures: first, all, or task names"})
     workers: int = field(default=0, metadata={"help": "scoring processes (0 = one per CPU core)"})
     # --- generation
     models: list[str] = field(default_factory=lambda: ["files"], metadata={
@@ -50,6 +54,14 @@ class RunConfig:
         from mtbench.plugins import load_include_python
 
         load_include_python([Path(p) for p in self.include_path])  # may register adapters, metrics, models
+        if not isinstance(self.tasks, str) or not self.tasks.strip(" ,"):
+            raise MtbenchError(f"{where}: tasks is empty; name pairs like wmt22:de-en or a suite like alma (see `mtbench ls`)")
+        if not isinstance(self.systems_shown, int) or self.systems_shown < 0:
+            raise MtbenchError(f"{where}: systems_shown must be 0 or a positive integer, got {self.systems_shown!r}")
+        if not isinstance(self.show, list) or not all(isinstance(x, str) for x in self.show):
+            raise MtbenchError(f"{where}: show must be a list of system names, got {self.show!r}")
+        if not isinstance(self.figure_tasks, str) or not self.figure_tasks.strip(" ,"):
+            raise MtbenchError(f"{where}: figure_tasks must be first, all or task names, got {self.figure_tasks!r}")
         if self.preset not in PRESETS:
             raise MtbenchError(f"{where}: unknown preset {self.preset!r}: {did_you_mean(self.preset, list(PRESETS))}")
         if self.limit is not None and (not isinstance(self.limit, int) or self.limit <= 0):
@@ -104,9 +116,9 @@ def load_config(path: str | Path) -> RunConfig:
         key_norm = str(key).replace("-", "_")
         if key_norm not in FIELD_NAMES:
             raise MtbenchError(f"{path}: unknown key {key!r}: {did_you_mean(key_norm, FIELD_NAMES)}")
-        if key_norm in ("metrics", "include_path", "models", "adapters") and isinstance(value, str):
+        if key_norm in ("metrics", "include_path", "models", "adapters", "show") and isinstance(value, str):
             value = [v.strip() for v in value.split(",") if v.strip()]
-        if key_norm == "tasks" and isinstance(value, list):
+        if key_norm in ("tasks", "figure_tasks") and isinstance(value, list):
             value = ",".join(str(v) for v in value)
         setattr(cfg, key_norm, value)
     cfg.validate(str(path))

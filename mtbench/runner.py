@@ -21,14 +21,13 @@ from mtbench.config import RunConfig
 from mtbench.data.loaders import TestData, data_dir_from_env, load_testdata
 from mtbench.data.testsets import get_testset
 from mtbench.errors import MtbenchError
-from mtbench.metrics import make_metric
-from mtbench.metrics.base import MetricResult, ScoringContext
+from mtbench.metrics.base import Metric, MetricResult, ScoringContext
 from mtbench.models.precomputed import SystemFile, discover_systems
 from mtbench.generate import GenerationCache, default_cache_path, generate_rows, translate_rows
 from mtbench.models.base import DecodingParams, Request
 from mtbench.models.spec import accepted_options, build_backend, parse_model_spec
 from mtbench.prompts import ADAPTERS, make_adapter
-from mtbench.scoring import input_key, score_run
+from mtbench.scoring import input_key, score_alone, score_run
 from mtbench.store import RunDir, environment_versions, git_revision
 from mtbench.tasks import Task, resolve_tasks, single_suite, suite_limit
 from mtbench.textio import read_lines, sha256_file, sha256_lines
@@ -42,6 +41,7 @@ class TaskPlan:
     source: list[str]
     outputs: dict[str, list[str]] = field(default_factory=dict)  # model -> lines
     files: dict[str, SystemFile] = field(default_factory=dict)
+    files_under_test: set[str] = field(default_factory=set)  # systems from files:DIR (the user's own outputs)
 
 
 def read_hypothesis(path: Path, n_source: int, task: Task) -> list[str]:
@@ -54,9 +54,9 @@ def read_hypothesis(path: Path, n_source: int, task: Task) -> list[str]:
     return lines
 
 
-def task_info(task: Task) -> dict[str, Any]:
+def task_info(task: Task, segments_in_test_set: int) -> dict[str, Any]:
     return {"testset": task.testset, "pair": task.pair, "src": task.src, "tgt": task.tgt,
-            "zero_shot": task.zero_shot}
+            "zero_shot": task.zero_shot, "segments_in_test_set": segments_in_test_set}
 
 
 def plan_task(task: Task, data_dir: Path | None, refs: str, limit: int | None) -> TaskPlan:
@@ -66,15 +66,20 @@ def plan_task(task: Task, data_dir: Path | None, refs: str, limit: int | None) -
     return TaskPlan(task, data, {k: v[:n] for k, v in chosen.items()}, data.source[:n])
 
 
-def score_outputs(plan: TaskPlan, metric_names: Sequence[str], preset: str,
-                  models: Sequence[str] | None = None) -> dict[str, dict[str, MetricResult]]:
-    """metric -> model -> result for the given models (default: all) of one task."""
+def score_outputs(plan: TaskPlan, metrics: Sequence[Metric], preset: str
+                  ) -> tuple[dict[str, dict[str, MetricResult]], dict[str, str]]:
+    """(metric -> model -> result, metric -> why it could not run) for one task's
+    outputs: a metric that cannot run (a model missing) fails alone."""
     ctx = ScoringContext(plan.task.src, plan.task.tgt, plan.source, plan.refs, preset)
-    chosen = {m: plan.outputs[m] for m in (models if models is not None else plan.outputs)}
     results: dict[str, dict[str, MetricResult]] = {}
-    for name in metric_names:
-        results[name] = make_metric(name).score_systems(ctx, chosen) if chosen else {}
-    return results
+    errors: dict[str, str] = {}
+    for metric in metrics:
+        outcome = score_alone(metric, ctx, plan.outputs)
+        if isinstance(outcome, MtbenchError):
+            errors[metric.name] = str(outcome)
+        else:
+            results[metric.name] = outcome
+    return results, errors
 
 
 def default_run_dir(cfg: RunConfig) -> Path:
@@ -153,7 +158,7 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
     limit = cfg.limit if cfg.limit is not None else suite_limit(cfg.tasks, include)
     data_dir = data_dir_from_env(cfg.data_dir)
     specs = [parse_model_spec(m) for m in cfg.models]
-    roots = []
+    roots: list[tuple[Path, bool]] = []  # (folder, under test): files:DIR holds the user's own outputs
     for spec in specs:
         if spec.precomputed:
             root = Path(spec.arg) if spec.arg else (Path(cfg.systems) if cfg.systems else data_dir)
@@ -161,44 +166,51 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
                 raise MtbenchError(
                     f"no folder of system outputs ({'files:' + str(root) if root else 'set $MTBENCH_DATA, --data-dir or --systems'}); "
                     f"point --systems (or files:DIR) at a folder in mtbench's data layout")
-            roots.append(root)
+            roots.append((root, bool(spec.arg)))
 
     # 1. Load and check every input before writing anything.
     plans: list[TaskPlan] = []
     for task in tasks:
         plan = plan_task(task, data_dir, cfg.refs, limit)
         n_full = len(plan.data.source)
-        for root in roots:
+        for root, under_test in roots:
             for sysfile in discover_systems(task, root):
                 plan.outputs[sysfile.name] = read_hypothesis(sysfile.path, n_full, task)[: len(plan.source)]
                 plan.files[sysfile.name] = sysfile
+                if under_test:
+                    plan.files_under_test.add(sysfile.name)
+                else:
+                    plan.files_under_test.discard(sysfile.name)
         plans.append(plan)
     generators = make_generators(cfg, dict(translators or {}))
     prompts = {(g.name, p.task.name): g.requests(p) for g in generators for p in plans}  # names every language now
     if not generators and not any(p.outputs for p in plans):
         raise MtbenchError(
             f"no system outputs (systems/*.txt, llm_outputs/*.txt) for {cfg.tasks} under "
-            f"{', '.join(map(str, roots))}; point --systems at a folder in mtbench's data layout or give --model")
+            f"{', '.join(str(r) for r, _ in roots)}; point --systems at a folder in mtbench's data layout or give --model")
+    check_report_names(cfg, plans, generators)
     t_loaded = time.time()
     out.ensure_writable()
     cache = GenerationCache(cfg.cache or default_cache_path()) if generators else None
     resolved = cfg.to_dict()
     resolved.update(out=str(out.path), limit=limit, data_dir=str(data_dir) if data_dir else None,
-                    systems=[str(r) for r in roots], tasks_resolved=[t.name for t in tasks],
+                    systems=[str(r) for r, _ in roots], tasks_resolved=[t.name for t in tasks],
                     models_resolved={p.task.name: list(p.outputs) + [g.name for g in generators] for p in plans})
     out.write_config(resolved)
 
     # 2. Generations: precomputed outputs are imported; models generate (cached, resumable).
     imported = 0
     for plan in plans:
-        out.write_testdata(plan.task.name, task_info(plan.task), plan.source, plan.refs)
+        out.write_testdata(plan.task.name, task_info(plan.task, len(plan.data.source)), plan.source, plan.refs)
         for model, lines in plan.outputs.items():
-            sha = sha256_lines(lines)
+            mine = model in plan.files_under_test
+            sha = input_key({"outputs": sha256_lines(lines), "under_test": mine})
             if out.has_generation(plan.task.name, model, sha):
                 continue
             out.write_generation(plan.task.name, model, lines, {
-                "model": model, "backend": "files", "path": str(plan.files[model].path),
-                "file_sha256": sha256_file(plan.files[model].path), "input_sha256": sha, "segments": len(lines)})
+                "model": model, "backend": "files", "kind": "files:DIR" if mine else "files", "under_test": mine,
+                "path": str(plan.files[model].path), "file_sha256": sha256_file(plan.files[model].path),
+                "input_sha256": sha, "segments": len(lines)})
             imported += 1
     generation_log: dict[str, Any] = {}
     for g in generators:
@@ -217,11 +229,14 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
                 rows, stats = generate_rows(g.backend, g.adapter, requests, g.decoding, cache, g.adapter.describe())
                 info = {"generated": stats.generated, "from_cache": stats.segments - stats.generated,
                         "new_tokens": stats.new_tokens, "seconds": round(stats.seconds, 3)}
+                kind = "generated"
             else:
                 rows = translate_rows(g.backend, requests)
                 info = {"generated": len(rows)}
+                kind = "python"
             out.write_generation_rows(plan.task.name, g.name, rows, {
-                "model": g.name, "backend": g.spec, "adapter": g.adapter_name, "fingerprint": fingerprint,
+                "model": g.name, "backend": g.spec, "kind": kind, "under_test": True, "adapter": g.adapter_name,
+                "fingerprint": fingerprint,
                 "decoding": g.decoding.to_dict(), "input_sha256": key, "segments": len(rows), **info})
             generation_log[g.name]["tasks"][plan.task.name] = info
     release(generators)
@@ -246,6 +261,19 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
     else:
         score_run(out.path, log)
     return out
+
+
+def check_report_names(cfg: RunConfig, plans: Sequence[TaskPlan], generators: Sequence[Generator]) -> None:
+    """--baseline, --show and --figure-tasks must name systems and directions of this
+    run: said before anything is written, with did-you-mean."""
+    from mtbench.registry import did_you_mean
+    from mtbench.report.selection import ViewOptions, check_names
+
+    models = list(dict.fromkeys([m for p in plans for m in p.outputs] + [g.name for g in generators]))
+    if cfg.baseline != "best" and cfg.baseline not in models:
+        raise MtbenchError(f"--baseline {cfg.baseline!r} is not a system of this run: {did_you_mean(cfg.baseline, models)} "
+                           f"(or use best)")
+    check_names(ViewOptions(cfg.systems_shown, tuple(cfg.show), cfg.figure_tasks), models, [p.task.name for p in plans])
 
 
 def release(generators: list[Generator]) -> None:
@@ -273,11 +301,13 @@ def score_in_subprocess(out: RunDir) -> None:
         raise MtbenchError("", exit_code=rc, quiet=True)
 
 
-def score_files(task: Task, hyp_paths: Sequence[Path], names: Sequence[str], metrics: Sequence[str], data_dir: Path | None,
-                refs: str, preset: str) -> dict[str, dict[str, MetricResult]]:
-    """model -> metric -> result for loose hypothesis files (``mtbench score``)."""
+def score_files(task: Task, hyp_paths: Sequence[Path], names: Sequence[str], metrics: Sequence[Metric],
+                data_dir: Path | None, refs: str, preset: str
+                ) -> tuple[TaskPlan, dict[str, dict[str, MetricResult]], dict[str, str]]:
+    """Loose hypothesis files (``mtbench score``): the task's plan, metric -> model ->
+    result, and metric -> why it could not run."""
     plan = plan_task(task, data_dir, refs, None)
     for name, path in zip(names, hyp_paths):
         plan.outputs[name] = read_hypothesis(path, len(plan.source), task)
-    by_metric = score_outputs(plan, metrics, preset)
-    return {m: {metric: by_metric[metric][m] for metric in metrics} for m in plan.outputs}
+    results, errors = score_outputs(plan, metrics, preset)
+    return plan, results, errors

@@ -20,16 +20,13 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from mtbench.errors import MtbenchError
 from mtbench.metrics import check_metric_names, make_metric
-from mtbench.metrics.base import MetricResult, ScoringContext
+from mtbench.metrics.base import Metric, MetricResult, ScoringContext
 from mtbench.plugins import load_include_python
-from mtbench.report.build import loader_for, render_report, run_refs
-from mtbench.report.leaderboard import write_leaderboards
-from mtbench.report.significance import add_significance
+from mtbench.results import ModelInfo, Results, Score, TaskResult
 from mtbench.store import RunDir
-from mtbench.textio import sha256_lines
+from mtbench.textio import read_json, sha256_lines
 
 Log = Callable[[str], None]
-PER_SEGMENT_EXTRA = ("languages", "confidence")  # per-segment details some metrics report
 
 
 def input_key(obj: Any) -> str:
@@ -41,10 +38,11 @@ class TaskInputs:
     """One task as the scoring stage sees it: test data and every model's outputs."""
 
     name: str
-    info: dict[str, Any]  # testset, pair, src, tgt, zero_shot
+    info: dict[str, Any]  # testset, pair, src, tgt, zero_shot, segments_in_test_set
     source: list[str]
     refs: dict[str, list[str]]
     outputs: dict[str, list[str]]
+    models: dict[str, dict[str, Any]]  # model -> kind and under_test, from its generation's meta
 
     def context(self, preset: str) -> ScoringContext:
         return ScoringContext(self.info["src"], self.info["tgt"], self.source, self.refs, preset)
@@ -69,23 +67,31 @@ class ScoreJob:
 JobResult = dict[str, MetricResult] | MtbenchError
 
 
-def _score_job(job: ScoreJob, metric: Any = None) -> JobResult:
-    """A metric that cannot run (model missing, language it cannot judge) fails alone:
-    the error comes back as a value and the run's other metrics go on."""
+def score_alone(metric: Metric, ctx: ScoringContext, hypotheses: Mapping[str, Sequence[str]]) -> JobResult:
+    """A metric that cannot run (model missing, language it cannot judge, a plugin that
+    breaks the contract or raises) fails alone: the error comes back as a one-line
+    value and the other metrics go on."""
     try:
-        return (metric or make_metric(job.metric)).score_systems(job.ctx, job.hypotheses)
+        results = metric.score_systems(ctx, hypotheses)
+        for system, res in results.items():
+            metric.check_result(system, res)
+        return results
     except MtbenchError as exc:
         return exc
+    except Exception as exc:  # a plugin's bug: that metric fails, in one line
+        return MtbenchError(f"{metric.name} raised {type(exc).__name__}: {exc} (in {type(metric).__module__})")
 
 
-def is_heavy(metric: Any) -> bool:
-    """Neural metrics use every core (or the GPU) themselves and load a model once:
-    they run one at a time in this process, not in the pool."""
-    return bool(getattr(metric, "heavy", False))
+def _score_job(job: ScoreJob, metric: Metric | None = None) -> JobResult:
+    try:
+        metric = metric or make_metric(job.metric)
+    except MtbenchError as exc:
+        return exc
+    return score_alone(metric, job.ctx, job.hypotheses)
 
 
 def run_score_jobs(jobs: Sequence[ScoreJob], workers: int, log: Log = print,
-                   instances: Mapping[str, Any] | None = None) -> Iterator[tuple[ScoreJob, JobResult]]:
+                   instances: Mapping[str, Metric] | None = None) -> Iterator[tuple[ScoreJob, JobResult]]:
     """Score jobs; light metrics in parallel processes, heavy ones in this process.
 
     Largest light jobs first so the pool stays balanced; results come back as they
@@ -94,8 +100,8 @@ def run_score_jobs(jobs: Sequence[ScoreJob], workers: int, log: Log = print,
     instances = dict(instances or {})
     for job in jobs:
         instances.setdefault(job.metric, make_metric(job.metric))
-    light = sorted((j for j in jobs if not is_heavy(instances[j.metric])), key=lambda j: -j.size)
-    heavy = [j for j in jobs if is_heavy(instances[j.metric])]
+    light = sorted((j for j in jobs if not instances[j.metric].heavy), key=lambda j: -j.size)
+    heavy = [j for j in jobs if instances[j.metric].heavy]
     n = min(workers or os.cpu_count() or 1, len(light))
     if n > 1:
         # What forked workers can share (a loaded model, imported libraries), loaded once here.
@@ -104,7 +110,7 @@ def run_score_jobs(jobs: Sequence[ScoreJob], workers: int, log: Log = print,
     if n <= 1:
         for job in light:
             log(f"scoring {job.task} {job.metric}: {len(job.hypotheses)} system(s)")
-            yield job, _score_job(job)
+            yield job, _score_job(job, instances[job.metric])
     else:
         method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
         with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context(method)) as pool:
@@ -119,12 +125,12 @@ def run_score_jobs(jobs: Sequence[ScoreJob], workers: int, log: Log = print,
 
 
 def segment_rows(res: MetricResult) -> list[dict[str, Any]]:
-    stats = res.segment_stats if res.segment_stats is not None else [None] * len(res.segment_scores)
-    rows = [{"id": i, "score": s, **({"stats": st} if st is not None else {})}
-            for i, (s, st) in enumerate(zip(res.segment_scores, stats))]
-    for key in PER_SEGMENT_EXTRA:
-        for row, value in zip(rows, res.extra.get(key, [])):
-            row[key[:-1] if key.endswith("s") else key] = value
+    """One row per segment: its score, its sufficient statistics (what the paired tests
+    resample) and the metric's per-segment details (off-target's language)."""
+    rows = [{"id": i, "score": s, "stats": st} for i, (s, st) in enumerate(zip(res.segment_scores, res.segment_stats))]
+    for key, values in res.segment_details.items():
+        for row, value in zip(rows, values):
+            row[key] = value
     return rows
 
 
@@ -132,26 +138,34 @@ def load_task_inputs(out: RunDir, config: Mapping[str, Any]) -> list[TaskInputs]
     """Every task and model the run's configuration names, from the run directory."""
     tasks: list[TaskInputs] = []
     models = config.get("models_resolved") or {}
+    manifest = out.path / "manifest.json"
+    recorded = (read_json(manifest).get("data") or {}) if manifest.exists() else {}  # runs from before testdata said it
     for name in config.get("tasks_resolved") or []:
         if not out.testdata_path(name).exists():
             raise MtbenchError(f"{out.testdata_path(name)} is missing; run `mtbench run` for {out.path} again to rebuild it")
         td = out.read_testdata(name)
-        outputs = {}
+        outputs, kinds = {}, {}
         for model in models.get(name, []):
             if not out.has_finished_generation(name, model):
                 raise MtbenchError(
                     f"{out.generation_path(name, model)}: no finished generation of {model} for {name}; "
                     f"finish it with `mtbench run` before scoring")
             outputs[model] = out.read_generation(name, model)
+            kinds[model] = out.generation_kind(name, model)
         info = {k: td[k] for k in ("testset", "pair", "src", "tgt", "zero_shot")}
-        tasks.append(TaskInputs(name, info, td["source"], td["references"], outputs))
+        info["segments_in_test_set"] = td.get("segments_in_test_set",
+                                              recorded.get(name, {}).get("segments_in_test_set", len(td["source"])))
+        tasks.append(TaskInputs(name, info, td["source"], td["references"], outputs, kinds))
     return tasks
 
 
 def score_run(path: str | Path, log: Log = print, metrics: Sequence[str] | None = None) -> RunDir:
     """Score every (task, model, metric) of a run directory that has no valid score yet,
-    then write results, leaderboards and the report. ``metrics`` replaces the run's
-    metric list (recorded in run.yaml)."""
+    then write results.json (with its statistics) and the run's report. ``metrics``
+    replaces the run's metric list (recorded in run.yaml)."""
+    from mtbench.report.build import analyse, write_report
+    from mtbench.report.leaderboard import run_notes
+
     t_start = time.time()
     out = RunDir(path)
     config = out.read_config()
@@ -164,6 +178,7 @@ def score_run(path: str | Path, log: Log = print, metrics: Sequence[str] | None 
     check_metric_names(metric_names)
     preset = config.get("preset", "default")
     tasks = load_task_inputs(out, config)
+    options = report_options(config, f"mtbench run {out.path.name}")
 
     instances = {name: make_metric(name) for name in metric_names}
     jobs: list[ScoreJob] = []
@@ -177,7 +192,7 @@ def score_run(path: str | Path, log: Log = print, metrics: Sequence[str] | None 
             except MtbenchError as exc:  # e.g. a model path that does not exist
                 metric_config = {"unavailable": str(exc)}
             keys = {m: input_key({"hyp": sha256_lines(lines), "refs": ref_sha, "metric": name,
-                                  "config": metric_config, "preset": preset})
+                                  "config": metric_config, "preset": preset, "format": SCORE_FORMAT})
                     for m, lines in task.outputs.items()}
             todo = [m for m in task.outputs if not out.has_score(task.name, m, name, keys[m])]
             reused += len(task.outputs) - len(todo)
@@ -191,61 +206,83 @@ def score_run(path: str | Path, log: Log = print, metrics: Sequence[str] | None 
             log(f"mtbench: warning: {job.metric} unavailable for {job.task}: {results}")
             unavailable.setdefault(job.metric, {})[job.task] = str(results)
             continue
+        metric = instances[job.metric]
         for model, res in results.items():
             out.write_score(job.task, model, job.metric, segment_rows(res), {
                 "task": job.task, "model": model, "metric": job.metric, "score": res.score,
-                "signature": res.signature, "higher_is_better": res.higher_is_better,
-                "segments": len(res.segment_scores), "refs": job.refs,
-                "extra": {k: v for k, v in res.extra.items() if k not in PER_SEGMENT_EXTRA},
-                "input_sha256": job.keys[model]})
+                "signature": res.signature, "segments": len(res.segment_scores), "refs": job.refs,
+                "details": res.details, "detail_columns": metric.detail_columns(res.details),
+                "verbose": metric.verbose(res.details), "input_sha256": job.keys[model]})
             computed += 1
     t_scored = time.time()
 
-    results = collect_results(out, tasks, metric_names, instances)
-    results["unavailable"] = unavailable
-    refs = run_refs(out, results)
-    add_significance(results, loader_for(refs), config.get("significance", "bs"), config.get("baseline", "best"),
-                     config.get("n_resamples"), config.get("seed", 12345))
-    previous = out.read_results() if (out.path / "results.json").exists() else None
-    out.write_json("results.json", results)
-    write_leaderboards(out.path, results)
-    if previous != results or not (out.path / "report" / "index.html").exists():  # figures take seconds
-        render_report(results, refs, out.path / "report", f"mtbench run {out.path.name}")
+    results = collect_results(out, config, tasks, instances, unavailable)
+    analyse(results, instances, options)
+    for note in run_notes(results):
+        log(f"mtbench: warning: {note}")
+    results.save(out.path)
+    write_report(results, out.path / "report", options)
     out.update_manifest({
         "work": {"scores_computed": computed, "scores_reused": reused},
         "timings_s": {"score": round(t_scored - t_start, 3), "report": round(time.time() - t_scored, 3)},
         "scoring_pid": os.getpid(),
     })
-    log(f"{computed} score file(s) computed, {reused} reused; results in {out.path}")
+    log(f"{computed} score file(s) computed, {reused} reused; results in {out.path}, report in {out.path / 'report'}")
     return out
 
 
-def collect_results(out: RunDir, tasks: Sequence[TaskInputs], metrics: Sequence[str],
-                    instances: Mapping[str, Any]) -> dict[str, Any]:
-    by_task: dict[str, Any] = {}
+#: Changes when what a score file holds changes, so older files are recomputed.
+SCORE_FORMAT = 2
+
+
+def report_options(config: Mapping[str, Any], title: str) -> Any:
+    """The statistics and figure settings of a run configuration."""
+    from mtbench.report.build import ReportOptions
+    from mtbench.report.selection import ViewOptions
+    from mtbench.significance import SignificanceOptions
+
+    sig = SignificanceOptions(config.get("significance", "bs"), config.get("n_resamples"),
+                              int(config.get("seed", 12345)), baseline=config.get("baseline", "best"))
+    view = ViewOptions(int(config.get("systems_shown", 10)), tuple(config.get("show") or ()),
+                       str(config.get("figure_tasks", "first")))
+    return ReportOptions(sig, view, title)
+
+
+def collect_results(out: RunDir, config: Mapping[str, Any], tasks: Sequence[TaskInputs],
+                    instances: Mapping[str, Metric], unavailable: dict[str, dict[str, str]]) -> Results:
+    """The results model of a run, from its score files."""
+    models: dict[str, ModelInfo] = {}
+    by_task: dict[str, TaskResult] = {}
     for task in tasks:
-        models: dict[str, Any] = {}
+        scores: dict[str, dict[str, Score]] = {}
         for model in task.outputs:
-            models[model] = {}
-            for metric in metrics:
+            kind = task.models[model]
+            models.setdefault(model, ModelInfo(model, kind["kind"], kind["under_test"], str(out.path), model))
+            per: dict[str, Score] = {}
+            for metric in instances:
                 if not out.score_paths(task.name, model, metric)[1].exists():
-                    continue  # the metric failed for this task (see results["unavailable"])
+                    continue  # the metric failed for this task (see unavailable)
                 s = out.read_score(task.name, model, metric)
-                models[model][metric] = {"score": s["score"], "signature": s["signature"],
-                                         "higher_is_better": s["higher_is_better"]}
-                extra = s.get("extra") or {}
-                if "scale" in extra:  # raw in files, x100 in tables (COMET, BLEURT)
-                    models[model][metric]["display_scale"] = extra["scale"]
-                if extra:  # corpus-level details (BLEU's precisions, off-target's wrong languages)
-                    models[model][metric]["extra"] = extra
-        reference = {}
-        for metric in metrics:  # the reference floor, for metrics that define one (off-target)
-            m = instances[metric]
-            if hasattr(m, "reference_score"):
-                try:
-                    reference[metric] = m.reference_score(task.context("default"))
-                except MtbenchError:
-                    pass  # the same failure is reported once, as the metric's
-        by_task[task.name] = {"reference": reference, **task.info, "segments": len(task.source),
-                              "refs": list(task.refs), "models": models}
-    return {"metrics": list(metrics), "tasks": by_task}
+                per[metric] = Score(s["score"], s["signature"], s.get("details") or {}, s.get("detail_columns") or {},
+                                    s.get("verbose"))
+            scores[model] = per
+        floors, caveats = {}, {}
+        ctx = task.context("default")
+        for name, metric in instances.items():  # the reference floor, for metrics that define one (off-target)
+            if not task.outputs or name in unavailable and task.name in unavailable[name]:
+                continue
+            try:
+                floor = metric.reference_floor(ctx)
+            except MtbenchError:
+                floor = None  # the same failure is reported once, as the metric's
+            if floor is not None:
+                floors[name] = floor
+            caveat = metric.caveat(ctx)
+            if caveat:
+                caveats[name] = caveat
+        by_task[task.name] = TaskResult(task.name, task.info["testset"], task.info["pair"], task.info["src"],
+                                        task.info["tgt"], bool(task.info["zero_shot"]), len(task.source),
+                                        int(task.info["segments_in_test_set"]), list(task.refs), scores, floors, caveats)
+    return Results(preset=config.get("preset", "default"), metrics={n: m.info() for n, m in instances.items()},
+                   models=models, tasks=by_task, limit=config.get("limit"), unavailable=unavailable,
+                   runs=[str(out.path)])

@@ -1,5 +1,4 @@
-"""Paired significance tests (bootstrap resampling, approximate randomization) and
-vectorized corpus aggregators.
+"""Paired significance tests (bootstrap resampling, approximate randomization).
 
 Why this module exists: sacrebleu's paired tests recompute a corpus score in Python
 once per resample and per system (1000 x N calls for the bootstrap, 20000 x N for
@@ -14,8 +13,9 @@ approximate randomization). Here every resample of every system is scored at onc
   ``counts`` the (R, L) multiplicity matrix, AR ``mask @ (baseline - system)``; for
   integer statistics the product is done in float32 when that is provably exact,
   float64 otherwise;
-* the corpus metric is then computed for all (R, systems) rows by one vectorized
-  aggregator (BLEU, chrF, TER, or the mean of segment scores).
+* the corpus metric is then computed for all (R, systems) rows by the metric's own
+  vectorized ``aggregate`` (BLEU, chrF, TER, a plugin's corpus statistics, or the
+  mean of segment scores): the test asks the metric, it keeps no table of metrics.
 
 Conventions taken from sacrebleu 2.x (``sacrebleu/significance.py``):
 
@@ -41,137 +41,43 @@ from __future__ import annotations
 import math
 import secrets
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
 
 import numpy as np
 
-from mtbench.metrics.sacrebleu_metrics import chrf_f_scores
+from mtbench.metrics.base import MetricResult, mean_from_stats, segment_score_stats
 
 DEFAULT_SEED = 12345
 DEFAULT_BOOTSTRAP_RESAMPLES = 1000
 DEFAULT_AR_TRIALS = 10000
+TESTS = {"bs": "paired bootstrap resampling", "ar": "approximate randomization"}
 
-#: Given summed statistics of shape (..., k), return the corpus scores of shape (...).
-Aggregator = Callable[[np.ndarray], np.ndarray]
 
-_LOG_ZERO = -9999999999.0  # sacrebleu's my_log(0): drives exp() to exactly 0
-_SMOOTH_DEFAULTS: dict[str, float | None] = {"none": None, "floor": 0.1, "add-k": 1.0, "exp": None}
+class Aggregating(Protocol):
+    """What a paired test needs from a metric: its corpus aggregation of summed segment
+    statistics (..., k) -> (...), its direction and its name. Every ``Metric`` is one."""
+
+    name: str
+    higher_is_better: bool
+
+    def aggregate(self, stats: np.ndarray) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class SegmentMean:
+    """A metric whose corpus score is the mean of its segment scores, for testing
+    plain per-segment numbers (the contract's default aggregation)."""
+
+    name: str = "mean"
+    higher_is_better: bool = True
+
+    def aggregate(self, stats: np.ndarray) -> np.ndarray:
+        return mean_from_stats(stats)
+
+
 _FLOAT32_EXACT = 2**24  # every integer of magnitude below this is a float32
 _TIE_TOL = 1e-12  # relative: differences this close to the observed one count as ties
 _CHUNK_ELEMENTS = 1 << 23  # rows of the (R, L) weight matrix converted at a time (~32 MB float32)
-
-
-# --------------------------------------------------------------------------------------
-# Corpus aggregators: summed statistics (..., k) -> scores (...)
-# --------------------------------------------------------------------------------------
-
-
-def bleu_from_stats(stats: np.ndarray, smooth_method: str = "exp", smooth_value: float | None = None) -> np.ndarray:
-    """Corpus BLEU for every row of summed (..., 2 + 2 * order) statistics
-    [hyp_len, ref_len, correct_1..order, total_1..order].
-
-    Mirrors ``sacrebleu.metrics.BLEU.compute_bleu`` (brevity penalty, smoothing,
-    the early 0 when nothing matches, the log floor for zero precisions) with the same
-    float operations, so it agrees with ``BLEU()._compute_score_from_stats`` to
-    rounding; vectorized because it is called for 1000s of resamples at once."""
-    if smooth_method not in _SMOOTH_DEFAULTS:
-        raise ValueError(f"unknown smooth_method {smooth_method!r}: choose one of {sorted(_SMOOTH_DEFAULTS)}")
-    if smooth_value is None:
-        smooth_value = _SMOOTH_DEFAULTS[smooth_method]
-    stats = np.asarray(stats, dtype=np.float64)
-    k = stats.shape[-1]
-    if k < 4 or k % 2:
-        raise ValueError(f"BLEU statistics need 2 + 2 * order columns, got {k}")
-    order = (k - 2) // 2
-    sys_len, ref_len = stats[..., 0], stats[..., 1]
-    correct, total = stats[..., 2 : 2 + order], stats[..., 2 + order :]
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        bp = np.where(sys_len < ref_len, np.where(sys_len > 0, np.exp(1 - ref_len / sys_len), 0.0), 1.0)
-        any_match = np.any(correct != 0, axis=-1)
-        log_sum = np.zeros(sys_len.shape)
-        stopped = np.zeros(sys_len.shape, dtype=bool)  # an order with no n-grams: sacrebleu breaks
-        smooth = np.ones(sys_len.shape)
-        for n in range(order):
-            c, t = correct[..., n], total[..., n]
-            if smooth_method == "add-k" and n > 0:
-                c, t = c + smooth_value, t + smooth_value
-            stopped |= t == 0
-            zero = c == 0
-            if smooth_method == "exp":
-                smooth = np.where(zero & ~stopped, smooth * 2, smooth)
-                p_zero = 100.0 / (smooth * t)
-            elif smooth_method == "floor":
-                p_zero = 100.0 * smooth_value / t
-            else:
-                p_zero = np.zeros_like(t)
-            p = np.where(stopped, 0.0, np.where(zero, p_zero, 100.0 * c / t))
-            log_sum = log_sum + np.where(p > 0, np.log(np.where(p > 0, p, 1.0)), _LOG_ZERO)
-        score = bp * np.exp(log_sum / order)
-    return np.where(any_match, score, 0.0)
-
-
-def chrf_from_stats(stats: np.ndarray, beta: int = 2, eps_smoothing: bool = False) -> np.ndarray:
-    """Corpus chrF / chrF++ for summed (..., 3 * orders) statistics (sacrebleu's
-    ``CHRF._compute_f_score``, bit-identical, via ``chrf_f_scores``)."""
-    return chrf_f_scores(np.asarray(stats, dtype=np.float64), beta, eps_smoothing)
-
-
-def ter_from_stats(stats: np.ndarray) -> np.ndarray:
-    """Corpus TER (0-100, lower is better) for summed (..., 2) [num_edits, ref_length]
-    statistics, with sacrebleu's conventions for empty references."""
-    stats = np.asarray(stats, dtype=np.float64)
-    edits, ref_len = stats[..., 0], stats[..., 1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(ref_len > 0, edits / np.where(ref_len > 0, ref_len, 1.0), np.where(edits > 0, 1.0, 0.0))
-    return 100 * ratio
-
-
-def mean_from_stats(stats: np.ndarray) -> np.ndarray:
-    """Mean segment score for summed (..., 2) [score_sum, segment_count] statistics.
-
-    Segment-level metrics (COMET, BLEURT, off-target ratio) are resampled through the
-    same machinery by giving every segment the statistics [score, 1]."""
-    stats = np.asarray(stats, dtype=np.float64)
-    return stats[..., 0] / stats[..., 1]
-
-
-def segment_score_stats(scores: Sequence[float] | np.ndarray) -> np.ndarray:
-    """(L,) segment scores -> (L, 2) [score, 1] statistics for ``mean_from_stats``."""
-    s = np.asarray(scores, dtype=np.float64)
-    if s.ndim == 2 and s.shape[1] == 1:
-        s = s[:, 0]
-    if s.ndim != 1:
-        raise ValueError(f"segment scores must be one number per segment, got shape {s.shape}")
-    return np.stack([s, np.ones_like(s)], axis=-1)
-
-
-#: Metric name -> aggregator over summed sufficient statistics. Any other metric is
-#: aggregated by the mean of its segment scores (``mean_from_stats``).
-AGGREGATORS: dict[str, Aggregator] = {
-    "bleu": bleu_from_stats,
-    "chrf": chrf_from_stats,
-    "chrf++": chrf_from_stats,
-    "ter": ter_from_stats,
-}
-
-#: Metrics where a lower score is better, when the caller does not say.
-LOWER_IS_BETTER: frozenset[str] = frozenset({"ter", "off_target", "off-target", "off_target_ratio", "off-target-ratio"})
-
-
-def get_aggregator(metric: str) -> Aggregator:
-    """The corpus aggregator for a metric name; the mean of segment scores for any
-    metric without corpus sufficient statistics."""
-    if metric in AGGREGATORS:
-        return AGGREGATORS[metric]
-    if metric.startswith("chrf"):  # chrf-w1 and friends: same statistics layout
-        return chrf_from_stats
-    return mean_from_stats
-
-
-def uses_corpus_stats(metric: str, aggregator: Aggregator | None = None) -> bool:
-    """True when the metric resamples corpus sufficient statistics rather than
-    segment scores."""
-    return (aggregator or get_aggregator(metric)) is not mean_from_stats
 
 
 # --------------------------------------------------------------------------------------
@@ -234,136 +140,147 @@ class PairedTestResult:
 # --------------------------------------------------------------------------------------
 
 
-def paired_bootstrap(
-    systems: Mapping[str, Any],
-    metric: str = "mean",
-    *,
-    baseline: str | None = None,
-    n_resamples: int = DEFAULT_BOOTSTRAP_RESAMPLES,
-    seed: int | None = DEFAULT_SEED,
-    aggregator: Aggregator | None = None,
-    higher_is_better: bool | None = None,
-) -> dict[str, PairedTestResult]:
+class PairedTest:
+    """One paired test over a fixed set of systems: the resamples (bootstrap indices or
+    AR swap masks) are drawn once from ``default_rng(seed)`` and shared by every
+    comparison, so the table's "system vs baseline" results and a pairwise matrix over
+    any subset of the systems are the same numbers.
+
+    ``systems`` maps name -> per-segment statistics (L, k) as the metric defines them
+    (a 1-D array is taken as segment scores: statistics [score, 1]). ``test`` is "bs"
+    or "ar"; ``n`` defaults to 1000 resamples / 10000 trials as in sacrebleu; AR draws
+    a confidence bootstrap of ``n_confidence`` resamples after its mask (0: none).
+    ``seed=None`` draws a seed from the OS, which is recorded in the signature."""
+
+    def __init__(self, systems: Mapping[str, Any], metric: Aggregating, test: str = "bs", *, n: int | None = None,
+                 seed: int | None = DEFAULT_SEED, n_confidence: int = DEFAULT_BOOTSTRAP_RESAMPLES) -> None:
+        if test not in TESTS:
+            raise ValueError(f"unknown test {test!r}: choose 'bs' (paired bootstrap) or 'ar' (approximate randomization)")
+        self.names, self.stats = _prepare(systems, metric)
+        self.metric = metric
+        self.test = test
+        self.n = int(n) if n is not None else (DEFAULT_BOOTSTRAP_RESAMPLES if test == "bs" else DEFAULT_AR_TRIALS)
+        _check_n(self.n, "n_resamples" if test == "bs" else "n_trials")
+        if n_confidence < 0:
+            raise ValueError(f"n_confidence must be >= 0, got {n_confidence}")
+        self.seed = _resolve_seed(seed)
+        rng = np.random.default_rng(self.seed)
+        n_seg = self.stats.shape[1]
+        self._swap: np.ndarray | None = None
+        if test == "bs":
+            idx = rng.choice(n_seg, size=(self.n, n_seg), replace=True)
+            self.n_confidence = self.n
+        else:
+            self._swap = rng.integers(2, size=(self.n, n_seg), dtype=bool)  # True: pseudo-system A takes the first's
+            idx = rng.choice(n_seg, size=(n_confidence, n_seg), replace=True) if n_confidence > 0 else None
+            self.n_confidence = n_confidence
+        self.totals = self.stats.sum(axis=1)  # (S, k)
+        self.real = np.asarray(metric.aggregate(self.totals), dtype=np.float64)  # (S,)
+        self.boot = _bootstrap_scores(self.stats, idx, metric.aggregate) if idx is not None else None  # (R, S)
+        self.signature = (f"bs:{self.n}" if test == "bs" else f"ar:{self.n}" + (
+            f"|bs:{self.n_confidence}" if self.n_confidence > 0 else "")) + f"|seed:{self.seed}"
+
+    def _index(self, name: str) -> int:
+        if name not in self.names:
+            raise ValueError(f"{name!r} is not one of the systems: {self.names}")
+        return self.names.index(name)
+
+    def p_values(self, baseline: str, others: Sequence[str]) -> list[float]:
+        """p-value of each of ``others`` against ``baseline``."""
+        b = self._index(baseline)
+        idx = [self._index(o) for o in others]
+        if not idx:
+            return []
+        if self.test == "bs":
+            out = []
+            for s in idx:
+                sample_diffs = np.abs(self.boot[:, s] - self.boot[:, b])
+                out.append(_p_value(sample_diffs - sample_diffs.mean(), abs(self.real[s] - self.real[b]),
+                                    degenerate=not np.any(sample_diffs)))
+            return out
+        k = self.stats.shape[2]
+        n_seg = self.stats.shape[1]
+        diff = self.stats[b][None] - self.stats[idx]  # (S', L, k): baseline minus system
+        flat = diff.transpose(1, 0, 2).reshape(n_seg, -1)  # (L, S' * k)
+        a = _weighted_sums(self._swap, flat, bound=np.abs(flat).sum(axis=0)).reshape(self.n, len(idx), k)
+        a += self.totals[idx]  # A = swap @ baseline + ~swap @ system
+        other = self.totals[b] + self.totals[idx] - a  # B = the other half of each swap
+        trial_diffs = np.abs(self.metric.aggregate(a) - self.metric.aggregate(other))  # (R, S')
+        return [_p_value(trial_diffs[:, j], abs(self.real[s] - self.real[b]), degenerate=not np.any(trial_diffs[:, j]))
+                for j, s in enumerate(idx)]
+
+    def against(self, baseline: str | None = None) -> dict[str, PairedTestResult]:
+        """Every system against the baseline (default: the first), baseline first."""
+        baseline = self.names[0] if baseline is None else baseline
+        b = self._index(baseline)
+        others = [n for n in self.names if n != baseline]
+        p = dict(zip(others, self.p_values(baseline, others)))
+        out: dict[str, PairedTestResult] = {}
+        for name in [baseline] + others:
+            s = self._index(name)
+            mean = std = lo = hi = None
+            if self.boot is not None:
+                mean, lo, hi = estimate_ci(self.boot[:, s])
+                std = float(self.boot[:, s].std())
+            out[name] = PairedTestResult(
+                system=name, baseline=baseline, metric=getattr(self.metric, "name", "mean"), test=self.test,
+                score=float(self.real[s]), baseline_score=float(self.real[b]), delta=float(self.real[s] - self.real[b]),
+                p_value=p.get(name), ci_low=lo, ci_high=hi, mean=mean, std=std, n_resamples=self.n,
+                n_confidence=self.n_confidence if self.boot is not None else 0, seed=self.seed,
+                signature=self.signature, higher_is_better=bool(self.metric.higher_is_better))
+        return out
+
+    def pairwise(self, names: Sequence[str] | None = None) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """(names, p, delta) with p[i, j] the p-value of names[i] against names[j] and
+        delta[i, j] = score[i] - score[j]; NaN on the diagonal."""
+        names = list(self.names if names is None else names)
+        n = len(names)
+        p = np.full((n, n), np.nan)
+        delta = np.full((n, n), np.nan)
+        for j, col in enumerate(names):
+            others = [r for r in names if r != col]
+            for row, value in zip(others, self.p_values(col, others)):
+                i = names.index(row)
+                p[i, j] = value
+                delta[i, j] = self.real[self._index(row)] - self.real[self._index(col)]
+        return names, p, delta
+
+
+def paired_bootstrap(systems: Mapping[str, Any], metric: Aggregating, *, baseline: str | None = None,
+                     n_resamples: int = DEFAULT_BOOTSTRAP_RESAMPLES, seed: int | None = DEFAULT_SEED,
+                     ) -> dict[str, PairedTestResult]:
     """Paired bootstrap resampling (Koehn 2004; sacrebleu's ``--paired-bs``) of every
-    system against the baseline.
-
-    ``systems`` maps system name -> per-segment statistics (L, k) for corpus metrics
-    (see ``AGGREGATORS``) or per-segment scores (L,) for any other metric. The
-    baseline is ``baseline`` or the first system. One (R, L) index matrix is drawn
-    from ``default_rng(seed)`` and used for every system. ``seed=None`` draws a fresh
-    seed, which is recorded. Returns name -> result, the baseline first."""
-    names, stats, agg, hib = _prepare(systems, metric, baseline, aggregator, higher_is_better)
-    _check_n(n_resamples, "n_resamples")
-    seed = _resolve_seed(seed)
-    rng = np.random.default_rng(seed)
-    idx = rng.choice(stats.shape[1], size=(n_resamples, stats.shape[1]), replace=True)
-    real = agg(stats.sum(axis=1))  # (S,)
-    boot = _bootstrap_scores(stats, idx, agg)  # (R, S)
-
-    p_values: list[float | None] = [None]
-    for s in range(1, len(names)):
-        sample_diffs = np.abs(boot[:, s] - boot[:, 0])
-        p_values.append(_p_value(sample_diffs - sample_diffs.mean(), abs(real[s] - real[0]),
-                                 degenerate=not np.any(sample_diffs)))
-    signature = f"bs:{n_resamples}|seed:{seed}"
-    return _results(names, metric, "bs", real, p_values, boot, n_resamples, n_resamples, seed, signature, hib)
+    system against the baseline (default: the first system); see ``PairedTest``."""
+    return PairedTest(systems, metric, "bs", n=n_resamples, seed=seed).against(baseline)
 
 
-def paired_approximate_randomization(
-    systems: Mapping[str, Any],
-    metric: str = "mean",
-    *,
-    baseline: str | None = None,
-    n_trials: int = DEFAULT_AR_TRIALS,
-    n_confidence: int = DEFAULT_BOOTSTRAP_RESAMPLES,
-    seed: int | None = DEFAULT_SEED,
-    aggregator: Aggregator | None = None,
-    higher_is_better: bool | None = None,
-) -> dict[str, PairedTestResult]:
+def paired_approximate_randomization(systems: Mapping[str, Any], metric: Aggregating, *, baseline: str | None = None,
+                                     n_trials: int = DEFAULT_AR_TRIALS, n_confidence: int = DEFAULT_BOOTSTRAP_RESAMPLES,
+                                     seed: int | None = DEFAULT_SEED) -> dict[str, PairedTestResult]:
     """Paired approximate randomization (Riezler & Maxwell 2005; sacrebleu's
-    ``--paired-ar``) of every system against the baseline.
-
-    Each trial swaps the baseline's and the system's statistics on a random half of
-    the segments; the p-value counts trials whose pseudo-systems differ by more than
-    the real systems. One (R, L) swap mask is drawn from ``default_rng(seed)`` and
-    shared by all systems; ``n_confidence`` > 0 adds a bootstrap CI whose indices are
-    drawn from the same generator afterwards (0 disables it). Inputs and output as
-    ``paired_bootstrap``."""
-    names, stats, agg, hib = _prepare(systems, metric, baseline, aggregator, higher_is_better)
-    _check_n(n_trials, "n_trials")
-    if n_confidence < 0:
-        raise ValueError(f"n_confidence must be >= 0, got {n_confidence}")
-    seed = _resolve_seed(seed)
-    rng = np.random.default_rng(seed)
-    n_seg = stats.shape[1]
-    swap = rng.integers(2, size=(n_trials, n_seg), dtype=bool)  # True: pseudo-system A takes the baseline's
-    idx = rng.choice(n_seg, size=(n_confidence, n_seg), replace=True) if n_confidence > 0 else None
-
-    totals = stats.sum(axis=1)  # (S, k)
-    real = agg(totals)
-    p_values: list[float | None] = [None]
-    if len(names) > 1:
-        k = stats.shape[2]
-        diff = stats[:1] - stats[1:]  # (S-1, L, k): baseline minus system
-        flat = diff.transpose(1, 0, 2).reshape(n_seg, -1)  # (L, (S-1) * k)
-        a = _weighted_sums(swap, flat, bound=np.abs(flat).sum(axis=0)).reshape(n_trials, len(names) - 1, k)
-        a += totals[1:]  # A = swap @ baseline + ~swap @ system
-        b = totals[0] + totals[1:] - a  # B = the other half of each swap
-        trial_diffs = np.abs(agg(a) - agg(b))  # (R, S-1)
-        for s in range(1, len(names)):
-            t = trial_diffs[:, s - 1]
-            p_values.append(_p_value(t, abs(real[s] - real[0]), degenerate=not np.any(t)))
-    boot = _bootstrap_scores(stats, idx, agg) if idx is not None else None
-    signature = f"ar:{n_trials}" + (f"|bs:{n_confidence}" if n_confidence > 0 else "") + f"|seed:{seed}"
-    return _results(names, metric, "ar", real, p_values, boot, n_trials, n_confidence, seed, signature, hib)
+    ``--paired-ar``): each trial swaps the baseline's and the system's statistics on a
+    random half of the segments; the p-value counts trials whose pseudo-systems differ
+    by more than the real systems. See ``PairedTest``."""
+    return PairedTest(systems, metric, "ar", n=n_trials, seed=seed, n_confidence=n_confidence).against(baseline)
 
 
-def paired_test(
-    results: Mapping[str, Any],
-    test: str = "bs",
-    *,
-    baseline: str | None = None,
-    n_samples: int | None = None,
-    seed: int | None = DEFAULT_SEED,
-    aggregator: Aggregator | None = None,
-    n_confidence: int = DEFAULT_BOOTSTRAP_RESAMPLES,
-) -> dict[str, PairedTestResult]:
-    """Run a paired test on what a metric's ``score_systems`` returned (system name ->
-    ``MetricResult``): corpus statistics when the metric has an aggregator, segment
-    scores otherwise; ``higher_is_better`` from the results. ``test`` is "bs" or "ar";
-    ``n_samples`` defaults to 1000 / 10000 like sacrebleu.
+def paired_test(results: Mapping[str, MetricResult], metric: Aggregating, test: str = "bs", *,
+                baseline: str | None = None, n_samples: int | None = None, seed: int | None = DEFAULT_SEED,
+                n_confidence: int = DEFAULT_BOOTSTRAP_RESAMPLES) -> dict[str, PairedTestResult]:
+    """A paired test on what ``metric.score_systems`` returned (system name ->
+    ``MetricResult``): its segment statistics, aggregated by the metric itself.
 
-    Raises ValueError when the aggregator does not reproduce a system's reported
-    score (e.g. BLEU with non-default smoothing: pass a matching ``aggregator``)."""
+    Raises ValueError when the metric's aggregation does not reproduce a system's
+    reported score (the statistics would be resampled as something else)."""
     if not results:
         raise ValueError("no systems to compare")
-    first = next(iter(results.values()))
-    metric = first.metric
-    agg = aggregator or get_aggregator(metric)
-    corpus = uses_corpus_stats(metric, agg)
-    inputs: dict[str, np.ndarray] = {}
+    inputs = {name: res.statistics() for name, res in results.items()}
     for name, res in results.items():
-        if corpus:
-            if res.segment_stats is None:
-                raise ValueError(f"{metric}: system {name!r} has no segment statistics to resample")
-            inputs[name] = np.asarray(res.segment_stats, dtype=np.float64)
-        else:
-            inputs[name] = np.asarray(res.segment_scores, dtype=np.float64)
-    if corpus:
-        for name, res in results.items():
-            own = float(agg(inputs[name].sum(axis=0)))
-            if not math.isclose(own, res.score, rel_tol=1e-9, abs_tol=1e-9):
-                raise ValueError(f"{metric}: the aggregator gives {own} for {name!r} but the metric reported "
-                                 f"{res.score}; pass the aggregator that matches the metric's settings")
-    hib = bool(first.higher_is_better)
-    if test == "bs":
-        return paired_bootstrap(inputs, metric, baseline=baseline, seed=seed, aggregator=agg, higher_is_better=hib,
-                                n_resamples=n_samples or DEFAULT_BOOTSTRAP_RESAMPLES)
-    if test == "ar":
-        return paired_approximate_randomization(inputs, metric, baseline=baseline, seed=seed, aggregator=agg,
-                                                higher_is_better=hib, n_trials=n_samples or DEFAULT_AR_TRIALS,
-                                                n_confidence=n_confidence)
-    raise ValueError(f"unknown test {test!r}: choose 'bs' (paired bootstrap) or 'ar' (approximate randomization)")
+        own = float(metric.aggregate(inputs[name].sum(axis=0)))
+        if not math.isclose(own, res.score, rel_tol=1e-9, abs_tol=1e-9):
+            raise ValueError(f"{getattr(metric, 'name', metric)}: aggregate() gives {own} for {name!r} but the metric "
+                             f"reported {res.score}")
+    return PairedTest(inputs, metric, test, n=n_samples, seed=seed, n_confidence=n_confidence).against(baseline)
 
 
 def estimate_ci(scores: np.ndarray) -> tuple[float, float, float]:
@@ -381,41 +298,30 @@ def estimate_ci(scores: np.ndarray) -> tuple[float, float, float]:
 # --------------------------------------------------------------------------------------
 
 
-def _prepare(
-    systems: Mapping[str, Any], metric: str, baseline: str | None, aggregator: Aggregator | None,
-    higher_is_better: bool | None,
-) -> tuple[list[str], np.ndarray, Aggregator, bool]:
-    """Names (baseline first), stats (S, L, k) float64, aggregator, direction."""
+def _prepare(systems: Mapping[str, Any], metric: Aggregating) -> tuple[list[str], np.ndarray]:
+    """Names and statistics (S, L, k) float64, checked."""
     if not systems:
         raise ValueError("no systems to compare")
+    label = getattr(metric, "name", "metric")
     names = list(systems)
-    if baseline is None:
-        baseline = names[0]
-    if baseline not in systems:
-        raise ValueError(f"baseline {baseline!r} is not one of the systems: {names}")
-    names.remove(baseline)
-    names.insert(0, baseline)
-    agg = aggregator or get_aggregator(metric)
-    corpus = uses_corpus_stats(metric, agg)
     arrays = []
     for name in names:
         a = np.asarray(systems[name], dtype=np.float64)
-        if not corpus:
+        if a.ndim == 1:
             a = segment_score_stats(a)
         elif a.ndim != 2:
-            raise ValueError(f"{metric}: system {name!r} needs (segments, stats) statistics, got shape {a.shape}")
+            raise ValueError(f"{label}: system {name!r} needs (segments, stats) statistics, got shape {a.shape}")
         arrays.append(a)
     shapes = {a.shape for a in arrays}
     if len(shapes) != 1:
         detail = ", ".join(f"{n}: {a.shape}" for n, a in zip(names, arrays))
-        raise ValueError(f"{metric}: systems differ in number of segments or statistics ({detail})")
+        raise ValueError(f"{label}: systems differ in number of segments or statistics ({detail})")
     stats = np.stack(arrays)
     if stats.shape[1] == 0:
-        raise ValueError(f"{metric}: no segments to resample")
+        raise ValueError(f"{label}: no segments to resample")
     if not np.all(np.isfinite(stats)):
-        raise ValueError(f"{metric}: statistics or segment scores contain NaN or infinity")
-    hib = (metric not in LOWER_IS_BETTER) if higher_is_better is None else bool(higher_is_better)
-    return names, stats, agg, hib
+        raise ValueError(f"{label}: statistics or segment scores contain NaN or infinity")
+    return names, stats
 
 
 def _check_n(n: int, what: str) -> None:
@@ -447,7 +353,7 @@ def _weighted_sums(weights: np.ndarray, stats: np.ndarray, bound: np.ndarray) ->
     return out
 
 
-def _bootstrap_scores(stats: np.ndarray, idx: np.ndarray, agg: Aggregator) -> np.ndarray:
+def _bootstrap_scores(stats: np.ndarray, idx: np.ndarray, agg: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     """Scores (R, S) of every system on every resample ``idx`` (R, L)."""
     n_sys, n_seg, k = stats.shape
     n_res = idx.shape[0]
@@ -470,26 +376,6 @@ def _p_value(sample_stats: np.ndarray, observed: float, degenerate: bool) -> flo
     # only identical segments swapped) must tie, whatever order numpy summed in.
     count = int(np.count_nonzero(sample_stats > observed + _TIE_TOL * max(1.0, abs(observed))))
     return (count + 1) / (len(sample_stats) + 1)
-
-
-def _results(
-    names: list[str], metric: str, test: str, real: np.ndarray, p_values: list[float | None],
-    boot: np.ndarray | None, n_resamples: int, n_confidence: int, seed: int, signature: str, hib: bool,
-) -> dict[str, PairedTestResult]:
-    out: dict[str, PairedTestResult] = {}
-    for s, name in enumerate(names):
-        mean = std = lo = hi = None
-        if boot is not None:
-            mean, lo, hi = estimate_ci(boot[:, s])
-            std = float(boot[:, s].std())
-        out[name] = PairedTestResult(
-            system=name, baseline=names[0], metric=metric, test=test, score=float(real[s]),
-            baseline_score=float(real[0]), delta=float(real[s] - real[0]), p_value=p_values[s],
-            ci_low=lo, ci_high=hi, mean=mean, std=std, n_resamples=n_resamples,
-            n_confidence=n_confidence if boot is not None else 0, seed=seed, signature=signature,
-            higher_is_better=hib,
-        )
-    return out
 
 
 def iter_significant(results: Mapping[str, PairedTestResult], alpha: float = 0.05) -> Iterator[PairedTestResult]:

@@ -5,8 +5,8 @@
     generations/<task>/<model>.jsonl           one line per segment
     scores/<task>/<model>/<metric>.jsonl       per-segment scores and statistics
     scores/<task>/<model>/<metric>.json        corpus score, signature, input checksum
-    results.json                               corpus scores of every task/model/metric
-    leaderboard.{md,csv,json}
+    results.json                               the results model (mtbench.results), written by the scoring stage
+    report/                                    leaderboards, figures, index.html (the report stage)
 
 Every file is written atomically; a file whose recorded input checksum matches is
 finished work and is never recomputed.
@@ -87,13 +87,22 @@ class RunDir:
     def read_generation(self, task: str, model: str) -> list[str]:
         return [r["output"] for r in read_jsonl(self.generation_path(task, model))]
 
+    def generation_kind(self, task: str, model: str) -> dict[str, Any]:
+        """``{"kind": ..., "under_test": ...}`` of a finished generation: the data
+        layout's systems ("files") are reference systems; files:DIR, generated and
+        Python-API outputs are the user's own, under test."""
+        meta = read_json(self.generation_meta_path(task, model))
+        kind = meta.get("kind") or ("files" if meta.get("backend") == "files" else "generated")
+        return {"kind": kind, "under_test": bool(meta.get("under_test", kind != "files"))}
+
     # --- test data (so reports need neither the data folder nor a model) ---------------
     def testdata_path(self, task: str) -> Path:
         return self.path / "testdata" / f"{_safe(task)}.json"
 
     def write_testdata(self, task: str, info: dict[str, Any], source: list[str], references: dict[str, list[str]]) -> None:
-        """``info``: testset, pair, src, tgt, zero_shot -- what scoring and reports need
-        to know about the task without the registry that defined it."""
+        """``info``: testset, pair, src, tgt, zero_shot, segments_in_test_set -- what
+        scoring and reports need to know about the task without the registry that
+        defined it."""
         atomic_write_json(self.testdata_path(task), {"task": task, **info, "source": source, "references": references})
 
     def read_testdata(self, task: str) -> dict[str, Any]:
@@ -147,12 +156,6 @@ class RunDir:
 
     def write_json(self, name: str, obj: Any) -> None:
         atomic_write_json(self.path / name, obj)
-
-    def read_results(self) -> dict[str, Any]:
-        p = self.path / "results.json"
-        if not p.exists():
-            raise MtbenchError(f"{self.path} has no results.json; is it a finished mtbench run directory?")
-        return read_json(p)
 
 
 def git_revision() -> str | None:

@@ -21,6 +21,7 @@ stamp "evaluating base, MLE and LAT"
 "$MTBENCH" run --tasks smollm2-lat-cpu --out "$RUN/eval" \
   --model smollm2-135m --model "hf:$RUN/smollm2-mle" --model "hf:$RUN/smollm2-mle-lat"
 stamp "writing the report"
+rm -rf "$REPORT"  # a report adds files, it never deletes any: start clean
 "$MTBENCH" report "$RUN/eval" --out "$REPORT" \
   --train-log "$RUN/smollm2-mle" --train-log "$RUN/smollm2-mle-lat" \
   --title "Language-Aware Tuning at CPU scale: SmolLM2-135M-Instruct, base vs MLE vs LAT"

@@ -54,3 +54,23 @@ def tiny_layout(tmp_path: Path) -> Path:
     for name, lines in TINY_SYS.items():
         write_lines(pair / "systems" / f"{name}.txt", lines)
     return root
+
+
+def synthetic_layout(root: Path, pairs: tuple[str, ...] = ("de-en", "en-de"), n: int = 40, seed: int = 0,
+                     systems: tuple[tuple[str, float], ...] = (("best", 0.05), ("mid", 0.3), ("worst", 0.7)),
+                     testset: str = "wmt22") -> Path:
+    """A data layout with ``n`` random-word segments per pair and systems that corrupt
+    the reference with the given word-replacement rates (so their order is known)."""
+    import random
+
+    rnd = random.Random(seed)
+    vocab = [f"w{i}" for i in range(80)] + ["the", "a", "of", "and"]
+    for pair in pairs:
+        folder = root / testset / pair
+        refs = [" ".join(rnd.choice(vocab) for _ in range(rnd.randint(4, 14))) for _ in range(n)]
+        write_lines(folder / "src.txt", [f"src {i} " + r for i, r in enumerate(refs)])
+        write_lines(folder / "refs" / "ref.A.txt", refs)
+        for name, rate in systems:
+            out = [" ".join(w if rnd.random() > rate else rnd.choice(vocab) for w in r.split()) for r in refs]
+            write_lines(folder / "systems" / f"{name}.txt", out)
+    return root

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from mtbench.errors import MtbenchError
+from mtbench.metrics.base import Metric, check_is_metric
 from mtbench.registry import Registry, did_you_mean
 
 MetricFactory = Callable[[], Any]
@@ -54,20 +55,26 @@ def _check_parametrized(name: str, base: str, arg: str) -> None:
         raise MtbenchError(f"metric {name!r}: model folder {path} does not exist; check the path after '{base}:'")
 
 
-def make_metric(name: str) -> Any:
+def make_metric(name: str) -> Metric:
+    """A metric object for a registry name (``comet:/path`` included), checked to
+    implement the metric contract."""
     base, arg = split_metric_name(name)
     if arg is None:
-        return METRICS.get(name)()
-    _check_parametrized(name, base, arg)
-    return PARAMETRIZED.get(base)(arg, name=name)
+        metric = check_is_metric(name, METRICS.get(name)())
+    else:
+        _check_parametrized(name, base, arg)
+        metric = check_is_metric(name, PARAMETRIZED.get(base)(arg, name=name))
+    metric.name = name  # the name it was asked for is the name its numbers carry (a class may be registered twice)
+    return metric
 
 
 def check_metric_names(names: list[str]) -> None:
-    """Fail before any work starts if a metric name is unknown (did-you-mean error) or a
-    parametrized name points at a folder that does not exist. Loads no model."""
+    """Fail before any work starts if a metric name is unknown (did-you-mean error), a
+    parametrized name points at a folder that does not exist, or a registered factory
+    makes something that is not a ``Metric``. Loads no model."""
     for name in names:
         base, arg = split_metric_name(name)
         if arg is not None:
             _check_parametrized(name, base, arg)
-        elif name not in METRICS:
-            METRICS.get(name)
+        else:
+            make_metric(name)

@@ -7,7 +7,7 @@ pairs are sorted by token count so each batch pads little, and the scores are pu
 back in segment order. Truncation is longest-first to the model's position limit
 (512 for BLEURT-20), as the original BLEURT truncates.
 
-Scores are raw (BLEURT-20 is roughly 0-1, ``extra["scale"] = 100`` for tables); the
+Scores are raw (BLEURT-20 is roughly 0-1; ``display_scale = 100`` for tables); the
 system score is the mean of the segment scores. BLEURT is single-reference: ``refs``
 "first" (default) or "mean" (score against every selected reference, average per
 segment), like COMET.
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from mtbench.errors import MtbenchError
-from mtbench.metrics.base import MetricResult, ScoringContext
+from mtbench.metrics.base import Metric, MetricResult, ScoringContext
 from mtbench.metrics.neural_common import (
     combined_sha256,
     device_list,
@@ -112,10 +112,11 @@ def _load(files: BleurtModelFiles, precision: str, devices: Sequence[str]) -> tu
     return _LOADED[key]
 
 
-class Bleurt:
+class Bleurt(Metric):
     """BLEURT scores for every system of one direction (see the module docstring)."""
 
     higher_is_better = True
+    display_scale = 100.0  # stored raw (roughly 0-1), shown x100 as papers print it
     heavy = True  # the scoring stage runs it in its own process, one model load for every task
 
     def __init__(self, model: str | None = None, *, name: str = "bleurt", batch_size: int | None = None,
@@ -180,7 +181,7 @@ class Bleurt:
         names = list(hypotheses)
         signature = self.signature(files, len(refs))
         if n == 0 or not names:
-            return {s: MetricResult(self.name, 0.0, signature, [], None, True, {"scale": 100}) for s in names}
+            return {s: MetricResult(self.name, 0.0, signature, []) for s in names}
         tokenizer, replicas = _load(files, self.precision, device_list(gpu_count(self.gpus)))
         max_len = min(int(tokenizer.model_max_length), int(replicas[0].config.max_position_embeddings))
 
@@ -213,8 +214,8 @@ class Bleurt:
         for s in names:
             segs = [sum(per[(s, r)][i] for r in range(len(refs))) / len(refs) for i in range(n)] \
                 if len(refs) > 1 else per[(s, 0)]
-            results[s] = MetricResult(self.name, sum(segs) / len(segs), signature, segs, None, True, {
-                "scale": 100, "model": files.model_id, "weights_sha256": sha, "references": [k for k, _ in refs],
+            results[s] = MetricResult(self.name, sum(segs) / len(segs), signature, segs, details={
+                "model": files.model_id, "weights_sha256": sha, "references": [k for k, _ in refs],
                 "precision": self.precision})
         return results
 

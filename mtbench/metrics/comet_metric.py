@@ -19,7 +19,7 @@ shared by all systems) are computed once. comet's own cache keys tensors by thei
 printed (abbreviated) form and can confuse two batches; ours keys by their bytes.
 
 Scores are raw (wmt22-comet-da is roughly 0-1): ``score`` is the mean of the segment
-scores as comet computes it; ``extra["scale"] = 100`` tells tables to show x100.
+scores as comet computes it; the metric's ``display_scale = 100`` tells tables to show x100.
 
 References: COMET is a single-reference metric. ``refs="first"`` (default) uses the
 first selected reference (ref A, or the test set's primary one); ``refs="mean"`` scores
@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from mtbench.errors import MtbenchError
-from mtbench.metrics.base import MetricResult, ScoringContext
+from mtbench.metrics.base import Metric, MetricResult, ScoringContext
 from mtbench.metrics.neural_common import (
     Lookup,
     cached_sha256,
@@ -266,10 +266,11 @@ def _predict_batch(model: Any, samples: list[dict[str, str]]) -> list[float]:
     return pred["scores"].cpu().tolist()
 
 
-class Comet:
+class Comet(Metric):
     """COMET scores for every system of one direction (see the module docstring)."""
 
     higher_is_better = True
+    display_scale = 100.0  # stored raw (roughly 0-1), shown x100 as papers print it
     heavy = True  # the scoring stage runs it in its own process, one model load for every task
 
     def __init__(self, model: str | None = None, *, name: str = "comet", batch_size: int | None = None,
@@ -359,7 +360,7 @@ class Comet:
         signature = self.signature(files, len(refs))
         names = list(hypotheses)
         if n == 0 or not names:
-            return {s: MetricResult(self.name, 0.0, signature, [], None, True, {"scale": 100}) for s in names}
+            return {s: MetricResult(self.name, 0.0, signature, []) for s in names}
 
         devices = device_list(gpu_count(self.gpus))
         replicas = _load_replicas(files, self.precision, devices)
@@ -400,8 +401,8 @@ class Comet:
             else:
                 segs = [sum(per[(s, r)][i] for r in range(n_var)) / n_var for i in range(n)]
             score = sum(segs) / len(segs)  # comet's system score: the plain mean
-            results[s] = MetricResult(self.name, score, signature, segs, None, True, {
-                "scale": 100, "model": files.model_id, "ckpt_sha256": sha,
+            results[s] = MetricResult(self.name, score, signature, segs, details={
+                "model": files.model_id, "ckpt_sha256": sha,
                 "references": [k for k, _ in refs], "precision": self.precision})
         return results
 

@@ -30,7 +30,7 @@ import numpy as np
 
 from mtbench.errors import MtbenchError
 from mtbench.langs import get_language
-from mtbench.metrics.base import MetricResult, ScoringContext
+from mtbench.metrics.base import Metric, MetricResult, ScoringContext
 
 LID_ENV = "MTBENCH_LID_MODEL"
 SHORT_LETTERS = 10
@@ -137,9 +137,10 @@ def summarize(lines: Sequence[str], langs: Sequence[str], target: str) -> dict[s
             "wrong_languages": {lang: round(100.0 * c / n, 4) for lang, c in wrong.most_common(TOP_LABELS)}}
 
 
-class OffTarget:
+class OffTarget(Metric):
     name = "off-target"
     higher_is_better = False
+    unit = "% of lines"
 
     def __init__(self, model_path: str | None = None) -> None:
         self.model_path = Path(model_path) if model_path else None
@@ -176,11 +177,31 @@ class OffTarget:
             at += len(lines)
             segs = [0.0 if lang == target else 100.0 for lang in langs]
             score = sum(segs) / len(segs) if segs else 0.0
-            out[name] = MetricResult(self.name, score, self._signature(), segs, None, False,
-                                     {"languages": langs, "confidence": probs, **summarize(lines, langs, target)})
+            out[name] = MetricResult(self.name, score, self._signature(), segs, details=summarize(lines, langs, target),
+                                     segment_details={"language": langs, "confidence": probs})
         return out
 
-    def reference_score(self, ctx: ScoringContext) -> float:
-        """The reference floor: the OTR of the primary reference itself."""
+    def reference_floor(self, ctx: ScoringContext) -> float | None:
+        """The OTR of the primary reference itself: what lid.176 gets wrong on human
+        translations, below which no system can be expected to go."""
+        if not ctx.references:
+            return None
         ref = next(iter(ctx.references.values()))
         return self.score_systems(ctx, {"reference": ref})["reference"].score
+
+    def detail_columns(self, details: Mapping[str, Any]) -> dict[str, str]:
+        """The share of lines too short to judge (counted in the OTR) and the most
+        frequent wrong labels, both in % of all lines."""
+        short = details.get("short_share")
+        instead = ", ".join(f"{lang} {pct:.1f}" for lang, pct in (details.get("wrong_languages") or {}).items())
+        return {f"short (% of lines < {SHORT_LETTERS} letters)": "" if short is None else f"{short:.1f}",
+                "identified instead (% of lines)": instead}
+
+    def verbose(self, details: Mapping[str, Any]) -> str | None:
+        if "short_share" not in details:
+            return None
+        instead = ", ".join(f"{lang} {pct:.1f}%" for lang, pct in (details.get("wrong_languages") or {}).items())
+        return f"(short = {details['short_share']:.1f}% instead = {instead or '-'})"
+
+    def caveat(self, ctx: ScoringContext) -> str | None:
+        return get_language(ctx.tgt_lang).lid_caveat

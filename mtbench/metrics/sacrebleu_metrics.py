@@ -3,6 +3,10 @@
 BLEU and chrF statistics come from the vectorized counter in ``ngram_stats`` (identical
 to sacrebleu's, see the tests); sacrebleu turns statistics into scores and writes the
 signature, so every number here is a sacrebleu number. TER is sacrebleu's own code.
+
+Each metric's ``aggregate`` turns summed statistics into corpus scores for thousands
+of resamples at once (``bleu_from_stats``, ``chrf_from_stats``, ``ter_from_stats``):
+the same float operations as sacrebleu's ``_compute_score_from_stats``, vectorized.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import numpy as np
 from sacrebleu.metrics import BLEU, CHRF, TER
 
 from mtbench.langs import bleu_tokenizer
-from mtbench.metrics.base import MetricResult, ScoringContext
+from mtbench.metrics.base import Metric, MetricResult, ScoringContext
 from mtbench.metrics.fast_tokenizers import FAST_TOKENIZERS
 from mtbench.metrics.ngram_stats import encode, match_counts
 
@@ -28,7 +32,7 @@ def _signature(metric: Any, n_refs: int) -> str:
     return metric.get_signature().format()
 
 
-class Bleu:
+class Bleu(Metric):
     name = "bleu"
     higher_is_better = True
 
@@ -94,13 +98,25 @@ class Bleu:
             rows = sys_stats.tolist()
             corpus = corpus_metric._compute_score_from_stats([int(x) for x in sys_stats.sum(axis=0)])
             segs = [sentence_metric._compute_score_from_stats(list(r)).score for r in rows]
-            out[name] = MetricResult(self.name, corpus.score, signature, segs, rows, True,
+            out[name] = MetricResult(self.name, corpus.score, signature, segs, rows,
                                      {"bp": corpus.bp, "sys_len": corpus.sys_len, "ref_len": corpus.ref_len,
                                       "precisions": list(corpus.precisions)})
         return out
 
+    def aggregate(self, stats: np.ndarray) -> np.ndarray:
+        return bleu_from_stats(stats, self.smooth_method, self.smooth_value)
 
-class Chrf:
+    def verbose(self, details: Mapping[str, Any]) -> str | None:
+        """sacrebleu's verbose_score: ``p1/p2/p3/p4 (BP = ... ratio = ... hyp_len = ... ref_len = ...)``."""
+        if not {"precisions", "bp", "sys_len", "ref_len"} <= set(details):
+            return None
+        prec = "/".join(f"{p:.1f}" for p in details["precisions"])
+        ratio = details["sys_len"] / details["ref_len"] if details["ref_len"] else 0
+        return (f"{prec} (BP = {details['bp']:.3f} ratio = {ratio:.3f} hyp_len = {details['sys_len']:d} "
+                f"ref_len = {details['ref_len']:d})")
+
+
+class Chrf(Metric):
     higher_is_better = True
 
     def __init__(self, char_order: int = 6, word_order: int = 0, beta: int = 2, lowercase: bool = False,
@@ -169,8 +185,11 @@ class Chrf:
         for (name, _), sys_stats in zip(hypotheses.items(), stats):
             corpus = chrf._compute_score_from_stats([int(x) for x in sys_stats.sum(axis=0)])
             segs = chrf_f_scores(sys_stats, self.beta, self.eps_smoothing).tolist()
-            out[name] = MetricResult(self.name, corpus.score, signature, segs, sys_stats.tolist(), True)
+            out[name] = MetricResult(self.name, corpus.score, signature, segs, sys_stats.tolist())
         return out
+
+    def aggregate(self, stats: np.ndarray) -> np.ndarray:
+        return chrf_from_stats(stats, self.beta, self.eps_smoothing)
 
 
 def chrf_f_scores(stats: np.ndarray, beta: int = 2, eps_smoothing: bool = False) -> np.ndarray:
@@ -208,7 +227,7 @@ def chrf_f_scores(stats: np.ndarray, beta: int = 2, eps_smoothing: bool = False)
         return np.where(avg_prec + avg_rec != 0, 100 * f, 0.0)
 
 
-class Ter:
+class Ter(Metric):
     name = "ter"
     higher_is_better = False
 
@@ -229,10 +248,81 @@ class Ter:
             stats = ter._extract_corpus_statistics(list(hyps), None)
             corpus = ter._compute_score_from_stats([sum(col) for col in zip(*stats)])
             segs = [ter._compute_score_from_stats(list(r)).score for r in stats]
-            out[name] = MetricResult(self.name, corpus.score, signature, segs, [list(r) for r in stats], False)
+            out[name] = MetricResult(self.name, corpus.score, signature, segs, [list(r) for r in stats])
         return out
+
+    def aggregate(self, stats: np.ndarray) -> np.ndarray:
+        return ter_from_stats(stats)
 
 
 def chrf_plus_plus() -> Chrf:
     """chrF++ (Popović 2017): character 6-grams plus word 1- and 2-grams."""
     return Chrf(word_order=2)
+
+
+# --------------------------------------------------------------------------------------
+# Corpus aggregators: summed statistics (..., k) -> scores (...)
+# --------------------------------------------------------------------------------------
+
+_LOG_ZERO = -9999999999.0  # sacrebleu's my_log(0): drives exp() to exactly 0
+_SMOOTH_DEFAULTS: dict[str, float | None] = {"none": None, "floor": 0.1, "add-k": 1.0, "exp": None}
+
+
+def bleu_from_stats(stats: np.ndarray, smooth_method: str = "exp", smooth_value: float | None = None) -> np.ndarray:
+    """Corpus BLEU for every row of summed (..., 2 + 2 * order) statistics
+    [hyp_len, ref_len, correct_1..order, total_1..order].
+
+    Mirrors ``sacrebleu.metrics.BLEU.compute_bleu`` (brevity penalty, smoothing,
+    the early 0 when nothing matches, the log floor for zero precisions) with the same
+    float operations, so it agrees with ``BLEU()._compute_score_from_stats`` to
+    rounding; vectorized because it is called for 1000s of resamples at once."""
+    if smooth_method not in _SMOOTH_DEFAULTS:
+        raise ValueError(f"unknown smooth_method {smooth_method!r}: choose one of {sorted(_SMOOTH_DEFAULTS)}")
+    if smooth_value is None:
+        smooth_value = _SMOOTH_DEFAULTS[smooth_method]
+    stats = np.asarray(stats, dtype=np.float64)
+    k = stats.shape[-1]
+    if k < 4 or k % 2:
+        raise ValueError(f"BLEU statistics need 2 + 2 * order columns, got {k}")
+    order = (k - 2) // 2
+    sys_len, ref_len = stats[..., 0], stats[..., 1]
+    correct, total = stats[..., 2 : 2 + order], stats[..., 2 + order :]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        bp = np.where(sys_len < ref_len, np.where(sys_len > 0, np.exp(1 - ref_len / sys_len), 0.0), 1.0)
+        any_match = np.any(correct != 0, axis=-1)
+        log_sum = np.zeros(sys_len.shape)
+        stopped = np.zeros(sys_len.shape, dtype=bool)  # an order with no n-grams: sacrebleu breaks
+        smooth = np.ones(sys_len.shape)
+        for n in range(order):
+            c, t = correct[..., n], total[..., n]
+            if smooth_method == "add-k" and n > 0:
+                c, t = c + smooth_value, t + smooth_value
+            stopped |= t == 0
+            zero = c == 0
+            if smooth_method == "exp":
+                smooth = np.where(zero & ~stopped, smooth * 2, smooth)
+                p_zero = 100.0 / (smooth * t)
+            elif smooth_method == "floor":
+                p_zero = 100.0 * smooth_value / t
+            else:
+                p_zero = np.zeros_like(t)
+            p = np.where(stopped, 0.0, np.where(zero, p_zero, 100.0 * c / t))
+            log_sum = log_sum + np.where(p > 0, np.log(np.where(p > 0, p, 1.0)), _LOG_ZERO)
+        score = bp * np.exp(log_sum / order)
+    return np.where(any_match, score, 0.0)
+
+
+def chrf_from_stats(stats: np.ndarray, beta: int = 2, eps_smoothing: bool = False) -> np.ndarray:
+    """Corpus chrF / chrF++ for summed (..., 3 * orders) statistics (sacrebleu's
+    ``CHRF._compute_f_score``, bit-identical, via ``chrf_f_scores``)."""
+    return chrf_f_scores(np.asarray(stats, dtype=np.float64), beta, eps_smoothing)
+
+
+def ter_from_stats(stats: np.ndarray) -> np.ndarray:
+    """Corpus TER (0-100, lower is better) for summed (..., 2) [num_edits, ref_length]
+    statistics, with sacrebleu's conventions for empty references."""
+    stats = np.asarray(stats, dtype=np.float64)
+    edits, ref_len = stats[..., 0], stats[..., 1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(ref_len > 0, edits / np.where(ref_len > 0, ref_len, 1.0), np.where(edits > 0, 1.0, 0.0))
+    return 100 * ratio

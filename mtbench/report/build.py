@@ -1,196 +1,301 @@
-"""Reports from one or more run directories: merged results, significance against a
-baseline, leaderboards (md, csv, json, tex), summary.md (every metric's averages side by side),
-figures (png, pdf) and index.html.
+"""Reports from one or more run directories: the results model (merged for a
+comparison), significance against a baseline, leaderboards (md, csv, json, tex),
+summary.md, details tables, figures (png, pdf) and index.html, all written into the
+report's own folder.
 
 Reads only run directories (results.json, per-segment scores, generations, the test
 data copy), never a model or the data folder, so old runs can be re-reported anywhere.
+A report never rewrites a run's files.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
 from mtbench.errors import MtbenchError
+from mtbench.metrics.base import Metric
 from mtbench.report import plots
+from mtbench.report.details import write_details
 from mtbench.report.html import render_html
-from mtbench.report.leaderboard import build_tables, write_leaderboards
-from mtbench.report.significance import add_significance, segment_array
-from mtbench.stats import paired_bootstrap
+from mtbench.report.leaderboard import Table, build_tables, marks_legend, run_notes, write_leaderboards
+from mtbench.report.scope import limit_note, scope_line, segments_phrase, significance_phrase, test_phrase
+from mtbench.report.selection import ViewOptions, check_names, figure_tasks, pairwise_plan, shown_in_task, shown_systems
+from mtbench.results import Results
+from mtbench.significance import SignificanceOptions, add_significance, segment_statistics
 from mtbench.store import RunDir
-from mtbench.textio import atomic_write_json, atomic_write_text
+from mtbench.textio import atomic_write_text
 
-MAX_PLOTTED_SYSTEMS = 12
 WORST_SEGMENTS = 5
 
 
 @dataclass(frozen=True)
-class ModelRef:
-    run: RunDir
-    name: str  # the model's name inside that run
-
-
-@dataclass(frozen=True)
 class ReportOptions:
-    baseline: str = "best"
-    test: str = "bs"
-    n: int | None = None
-    seed: int = 12345
-    alpha: float = 0.05
+    significance: SignificanceOptions = field(default_factory=SignificanceOptions)
+    view: ViewOptions = field(default_factory=ViewOptions)
     title: str = "mtbench report"
     train_logs: tuple[str, ...] = ()  # trainer checkpoints / train_log.jsonl files to plot
 
 
-def merge_runs(runs: Sequence[RunDir]) -> tuple[dict[str, Any], dict[tuple[str, str], ModelRef]]:
-    """One results dict over several runs; a model name found in two runs for the same
-    task is shown as "<run>/<model>"."""
-    merged: dict[str, Any] = {"metrics": [], "tasks": {}, "unavailable": {}}
-    refs: dict[tuple[str, str], ModelRef] = {}
+class SegmentSource:
+    """Per-segment score rows of every (task, model, metric) of a results object, read
+    from the run directory each model was scored in."""
+
+    def __init__(self, results: Results) -> None:
+        self.results = results
+        self._rows: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+
+    def _model(self, model: str) -> tuple[RunDir, str]:
+        info = self.results.models[model]
+        return RunDir(info.run), info.name_in_run
+
+    def rows(self, task: str, model: str, metric: str) -> list[dict[str, Any]]:
+        key = (task, model, metric)
+        if key not in self._rows:
+            run, name = self._model(model)
+            self._rows[key] = run.read_segment_scores(task, name, metric)
+        return self._rows[key]
+
+    def statistics(self, task: str, model: str, metric: str) -> np.ndarray:
+        return segment_statistics(self.rows(task, model, metric))
+
+    def scores(self, task: str, model: str, metric: str) -> list[float]:
+        """The metric's own segment-level scores (sentence BLEU with effective order, ...)."""
+        return [r["score"] for r in self.rows(task, model, metric)]
+
+    def outputs(self, task: str, model: str) -> list[str]:
+        run, name = self._model(model)
+        return run.read_generation(task, name)
+
+    def generation_path(self, task: str, model: str) -> Path:
+        run, name = self._model(model)
+        return run.generation_path(task, name)
+
+    def testdata(self, task: str, model: str) -> dict[str, Any]:
+        return self._model(model)[0].read_testdata(task)
+
+
+# --- metrics for recomputed statistics ---------------------------------------------------
+
+def metric_objects(results: Results, runs: Sequence[RunDir]) -> dict[str, Metric]:
+    """The metric objects of the results (their plugins loaded from each run's
+    include paths), checked against what they declared when the run was scored."""
+    from mtbench.metrics import make_metric
+    from mtbench.plugins import load_include_python
+
     for run in runs:
-        res = run.read_results()
-        for m in res["metrics"]:
-            if m not in merged["metrics"]:
-                merged["metrics"].append(m)
-        for m, by_task in res.get("unavailable", {}).items():
-            merged["unavailable"].setdefault(m, {}).update(by_task)
-        for task_name, task in res["tasks"].items():
-            target = merged["tasks"].setdefault(task_name, {**{k: v for k, v in task.items() if k != "models"}, "models": {}})
-            if target["segments"] != task["segments"] or target["refs"] != task["refs"]:
+        load_include_python([Path(p) for p in run.read_config().get("include_path") or [] if Path(p).is_dir()])
+    out: dict[str, Metric] = {}
+    for name, info in results.metrics.items():
+        try:
+            metric = make_metric(name)
+        except MtbenchError as exc:
+            raise MtbenchError(f"metric {name!r} of {', '.join(results.runs)} cannot be loaded here ({exc}); load its "
+                               f"plugin with --include-path, or keep the run's own test with --significance "
+                               f"{results.significance.test}") from None
+        if metric.info() != info:
+            raise MtbenchError(f"metric {name!r} now declares {metric.info()} but the run recorded {info}; re-score the run "
+                               f"with `mtbench score --run RUN_DIR`")
+        out[name] = metric
+    return out
+
+
+def analyse(results: Results, metrics: dict[str, Metric], options: ReportOptions) -> None:
+    """Significance (with the pairwise matrices the figures will show) into ``results``."""
+    check_names(options.view, list(results.models), list(results.tasks))
+    source = SegmentSource(results)
+    add_significance(results, source.statistics, metrics, options.significance,
+                     pairwise_plan(results, options.view, options.significance.baseline))
+
+
+def _analysis_is_current(results: Results, options: ReportOptions) -> bool:
+    if results.significance.settings() != options.significance.settings():
+        return False
+    wanted = (pairwise_plan(results, options.view, options.significance.baseline)
+              if options.significance.test != "none" else {})
+    have = {t: {m: p.systems for m, p in per.items()} for t, per in results.significance.pairwise.items()}
+    return wanted == have
+
+
+# --- several runs --------------------------------------------------------------------------
+
+def run_labels(runs: Sequence[RunDir]) -> list[str]:
+    """The shortest path suffix that tells the runs apart (``a``, ``b``; ``x/run``, ``y/run``)."""
+    parts = [Path(os.path.abspath(r.path)).parts for r in runs]
+    for depth in range(1, max(len(p) for p in parts) + 1):
+        labels = ["/".join(p[-depth:]) for p in parts]
+        if len(set(labels)) == len(labels):
+            return labels
+    raise MtbenchError(f"the same run directory is given twice: {', '.join(str(r.path) for r in runs)}")
+
+
+def merge_runs(runs: Sequence[RunDir]) -> Results:
+    """One results object over several runs. A model name found in more than one run
+    is labelled ``<run>/<model>`` in every run it appears in, for every direction."""
+    loaded = [Results.load(run.path) for run in runs]
+    labels = run_labels(runs)
+    counts = Counter(m for res in loaded for m in res.models)
+    first = loaded[0]
+    merged = Results(preset=first.preset, metrics={}, models={}, tasks={}, limit=first.limit,
+                     runs=[str(r.path) for r in runs])
+    for run, label, res in zip(runs, labels, loaded):
+        if res.preset != merged.preset:
+            raise MtbenchError(f"{run.path} was scored with preset {res.preset!r}, {runs[0].path} with "
+                               f"{merged.preset!r}; compare runs scored with the same --preset")
+        for name, info in res.metrics.items():
+            if merged.metrics.setdefault(name, info) != info:
+                raise MtbenchError(f"metric {name!r} means different things in {run.path} and another run "
+                                   f"({info} vs {merged.metrics[name]}); re-score both with the same mtbench")
+        rename = {m: f"{label}/{m}" if counts[m] > 1 else m for m in res.models}
+        for m, info in res.models.items():
+            merged.models[rename[m]] = replace(info, name=rename[m])
+        for t, task in res.tasks.items():
+            target = merged.tasks.setdefault(t, replace(task, scores={}, reference_floor=dict(task.reference_floor),
+                                                        caveats=dict(task.caveats)))
+            if (target.segments, target.refs) != (task.segments, task.refs):
                 raise MtbenchError(
-                    f"{run.path}: {task_name} was scored on {task['segments']} segments with refs {task['refs']}, "
-                    f"other runs on {target['segments']} with {target['refs']}; compare runs with the same --limit and --refs")
-            for model, scores in task["models"].items():
-                name = model if model not in target["models"] else f"{run.path.name}/{model}"
-                target["models"][name] = {m: {k: v for k, v in s.items() if k in ("score", "signature", "higher_is_better", "display_scale", "extra")}
-                                          for m, s in scores.items()}
-                refs[(task_name, name)] = ModelRef(run, model)
-    return merged, refs
+                    f"{run.path}: {t} was scored on {task.segments} segments with refs {task.refs}, other runs on "
+                    f"{target.segments} with {target.refs}; compare runs with the same --limit and --refs")
+            for m, per in task.scores.items():
+                target.scores[rename[m]] = {k: replace(s, comparison=None) for k, s in per.items()}
+        for metric, per in res.unavailable.items():
+            merged.unavailable.setdefault(metric, {}).update(per)
+        merged.warnings += [f"{label}: {w}" for w in res.warnings if f"{label}: {w}" not in merged.warnings]
+    return merged
 
 
-def loader_for(refs: dict[tuple[str, str], ModelRef]):
-    cache: dict[tuple[str, str, str], np.ndarray] = {}
-
-    def load(task: str, model: str, metric: str) -> np.ndarray:
-        if (task, model, metric) not in cache:
-            ref = refs[(task, model)]
-            cache[(task, model, metric)] = segment_array(ref.run.read_segment_scores(task, ref.name, metric))
-        return cache[(task, model, metric)]
-
-    return load
-
-
-def run_refs(run: RunDir, results: dict[str, Any]) -> dict[tuple[str, str], ModelRef]:
-    return {(t, m): ModelRef(run, m) for t, info in results["tasks"].items() for m in info["models"]}
-
-
-def report_runs(runs: Sequence[RunDir], out_dir: Path, options: ReportOptions = ReportOptions()) -> dict[str, Any]:
-    """Merge runs, test significance, write every report file into ``out_dir``."""
-    results, refs = merge_runs(runs)
-    add_significance(results, loader_for(refs), options.test, options.baseline, options.n, options.seed, options.alpha)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(out_dir / "results.json", results)
-    render_report(results, refs, out_dir, options.title, options.train_logs)
+def report_runs(runs: Sequence[RunDir], out_dir: Path, options: ReportOptions = ReportOptions()) -> Results:
+    """The results of one run (its own statistics when the settings are the run's) or
+    of several merged, with significance under ``options``; every report file in ``out_dir``."""
+    if len(runs) == 1:
+        results = Results.load(runs[0].path)
+        if not _analysis_is_current(results, options):
+            analyse(results, metric_objects(results, runs), options)
+    else:
+        results = merge_runs(runs)
+        analyse(results, metric_objects(results, runs), options)
+    write_report(results, out_dir, options)
     return results
 
 
-def render_report(results: dict[str, Any], refs: dict[tuple[str, str], ModelRef], out_dir: Path, title: str,
-                  train_logs: Sequence[str] = ()) -> None:
-    """Leaderboards, figures and index.html for results that already carry significance."""
+# --- writing -------------------------------------------------------------------------------
+
+def write_report(results: Results, out_dir: Path, options: ReportOptions) -> list[Table]:
+    """Leaderboards, details, figures, index.html and the results they show."""
+    check_names(options.view, list(results.models), list(results.tasks))
     out_dir.mkdir(parents=True, exist_ok=True)
+    results.save(out_dir)
     tables = write_leaderboards(out_dir, results)
-    figures = _figures(results, tables, out_dir, refs)
-    if train_logs:
+    details = write_details(out_dir, results, tables)
+    source = SegmentSource(results)
+    figures = _figures(results, tables, source, out_dir, options.view)
+    if options.train_logs:
         from mtbench.report.training import training_curves
 
-        figures += training_curves(train_logs, out_dir)
-    links = {key: os.path.relpath(ref.run.generation_path(key[0], ref.name), out_dir) for key, ref in refs.items()}
-    runs = sorted({str(ref.run.path) for ref in refs.values()})
-    provenance = [f"runs: {', '.join(runs)}",
-                  f"tasks: {len(results['tasks'])}, systems: {len({m for t in results['tasks'].values() for m in t['models']})}"]
-    atomic_write_text(out_dir / "index.html", render_html(title, tables, [f for f in figures if f.suffix == ".png"],
-                                                          _worst(results, refs), links, provenance))
+        figures += training_curves(options.train_logs, out_dir)
+    links = {(t, m): os.path.relpath(source.generation_path(t, m), out_dir)
+             for t, info in results.tasks.items() for m in info.scores}
+    scored = [results.tasks[t] for t in results.scored_tasks]
+    provenance = [f"runs: {', '.join(results.runs)}",
+                  f"directions: {len(scored)}, systems: {len(results.models)}"
+                  + (f" ({len(results.under_test)} under test: {', '.join(results.under_test)})" if results.under_test else ""),
+                  f"segments: {segments_phrase(scored)}{limit_note(results)}",
+                  f"scope: {scope_line(results, scored, with_test=False)}",
+                  f"significance: {significance_phrase(results.significance)}"
+                  + (f" (`{results.significance.signature}`)" if results.significance.signature else "")]
+    provenance += [f"note: {n}" for n in run_notes(results)]
+    atomic_write_text(out_dir / "index.html", render_html(
+        options.title, tables, [f for f in figures if f.suffix == ".png"], _worst(results, source, tables), links,
+        provenance, [p.name for p in details], marks_legend(results)))
+    return tables
 
 
-def _plotted_systems(table: dict[str, Any]) -> list[str]:
-    """Systems with a score in every direction (so averages exist), best first."""
-    full = [r["model"] for r in table["rows"] if r["averages"].get("avg") is not None]
-    return full[:MAX_PLOTTED_SYSTEMS]
-
-
-def _figures(results: dict[str, Any], tables: list[dict[str, Any]], out_dir: Path,
-             refs: dict[tuple[str, str], ModelRef]) -> list[Path]:
-    load = loader_for(refs)
+def _figures(results: Results, tables: list[Table], source: SegmentSource, out_dir: Path,
+             view: ViewOptions) -> list[Path]:
     figs: list[Path] = []
-    all_systems: list[str] = []
+    order: list[str] = []
     for tab in tables:
-        for s in _plotted_systems(tab):
-            if s not in all_systems:
-                all_systems.append(s)
-    colours = plots.system_colours(all_systems)
+        order += [s for s in shown_systems(tab, view) if s not in order]
+    for task_name in figure_tasks(results, view):
+        for tab in tables:
+            order += [s for s in shown_in_task(results, task_name, tab.metric.name, view, results.significance.baseline)
+                      if s not in order]
+    colours = plots.system_colours(order)  # one colour per system across every figure
+    under_test = set(results.under_test)
+    scored = [results.tasks[t] for t in results.scored_tasks]
+    segments = segments_phrase(scored) + limit_note(results)
+    subtitle = scope_line(results, scored, with_test=False)
     for tab in tables:
-        systems = _plotted_systems(tab)
+        systems = shown_systems(tab, view)
         if not systems:
             continue
-        figs += plots.grouped_bars(tab, systems, colours, out_dir / f"bars-{_slug(tab['metric'])}")
-        floor = {t: info["reference"][tab["metric"]] for t, info in results["tasks"].items()
-                 if tab["metric"] in info.get("reference", {})}
-        figs += plots.heatmap(tab, systems, out_dir / f"heatmap-{_slug(tab['metric'])}",
-                              extra_rows={"reference": floor} if floor else None)
-    # Pairwise significance and segment-level distributions on the first task and metric.
-    if tables and results["tasks"]:
-        tab = tables[0]
-        task = next(iter(results["tasks"]))
-        systems = [s for s in _plotted_systems(tab) if s in results["tasks"][task]["models"]][:8]
-        if len(systems) >= 2:
-            data = {s: load(task, s, tab["metric"]) for s in systems}
-            n = len(systems)
-            p = np.full((n, n), np.nan)
-            d = np.full((n, n), np.nan)
-            for j, base in enumerate(systems):
-                res = paired_bootstrap({base: data[base], **{s: data[s] for s in systems if s != base}}, tab["metric"],
-                                       baseline=base, n_resamples=1000, seed=12345)
-                for i, s in enumerate(systems):
-                    if s != base:
-                        p[i, j] = res[s].p_value
-                        d[i, j] = res[s].delta
-            figs += plots.significance_matrix(systems, p, d, out_dir / f"significance-{_slug(tab['metric'])}",
-                                              f"{tab['metric']} {task}")
-            a, b = systems[0], systems[1]
-            figs += plots.score_distributions(a, _segment_scores(refs, task, a, tab["metric"]),
-                                              b, _segment_scores(refs, task, b, tab["metric"]),
-                                              colours, out_dir / f"segments-{_slug(tab['metric'])}", f"{tab['metric']} ({task})")
+        info = tab.metric
+        slug = _slug(info.name)
+        cols = tab.columns + [a for a in tab.average_columns if a != "avg"]
+        values = {s: [tab.row(s).value(c) for c in cols] for s in systems}
+        figs += plots.grouped_bars(cols, len(tab.columns), systems, values, under_test, colours, out_dir / f"bars-{slug}",
+                                   f"{info.name} per direction — {segments}", subtitle, info.axis_label())
+        floors = {t: results.tasks[t].reference_floor.get(info.name) for t in tab.columns}
+        rows = list(systems) + (["reference"] if any(v is not None for v in floors.values()) else [])
+        data = [[tab.row(s).cells.get(c) for c in tab.columns] for s in systems]
+        if len(rows) > len(systems):
+            data.append([info.display(floors[c]) for c in tab.columns])
+        figs += plots.heatmap(tab.columns, rows, data, len(systems), under_test, out_dir / f"heatmap-{slug}",
+                              f"{info.name} per direction and system — {segments}", subtitle, info.axis_label(),
+                              info.higher_is_better)
+    sig = results.significance
+    for task_name in figure_tasks(results, view):
+        task = results.tasks[task_name]
+        task_segments = segments_phrase([task]) + limit_note(results)
+        for tab in tables:
+            info = tab.metric
+            slug = f"{_slug(info.name)}-{_slug(task_name)}"
+            pw = sig.pairwise.get(task_name, {}).get(info.name)
+            if pw is not None:
+                p = np.array([[np.nan if v is None else v for v in row] for row in pw.p_values], dtype=float)
+                d = np.array([[np.nan if v is None else v * info.display_scale for v in row] for row in pw.deltas],
+                             dtype=float)
+                figs += plots.significance_matrix(pw.systems, p, d, under_test, out_dir / f"significance-{slug}",
+                                                  f"{info.name} on {task_name}: row − column — {task_segments}",
+                                                  f"* p < {sig.alpha:g}, {test_phrase(sig)} · "
+                                                  f"{scope_line(results, [task], with_test=False)}", sig.alpha)
+            systems = shown_in_task(results, task_name, info.name, view, sig.baseline)
+            if not systems:
+                continue
+            scores = {s: [v * info.display_scale for v in source.scores(task_name, s, info.name)] for s in systems}
+            mine = [s for s in systems if s in under_test]
+            first = mine[0] if mine else systems[0]
+            others = [s for s in systems if s != first]
+            pair = (first, others[0]) if others else None
+            figs += plots.segment_scores(systems, scores, under_test, colours, pair, info.higher_is_better,
+                                         out_dir / f"segments-{slug}",
+                                         f"segment-level {info.name} on {task_name} — {task_segments}",
+                                         scope_line(results, [task], with_test=False), f"segment {info.axis_label()}")
     return figs
 
 
-def _segment_scores(refs: dict[tuple[str, str], ModelRef], task: str, model: str, metric: str) -> list[float]:
-    """The metric's own segment-level scores (sentence BLEU with effective order, ...)."""
-    ref = refs[(task, model)]
-    return [r["score"] for r in ref.run.read_segment_scores(task, ref.name, metric)]
-
-
-def _worst(results: dict[str, Any], refs: dict[tuple[str, str], ModelRef]) -> dict[str, dict[str, list[dict[str, Any]]]]:
+def _worst(results: Results, source: SegmentSource, tables: list[Table]) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """The lowest-scoring segments of each system on the first metric."""
-    if not results["metrics"]:
+    if not tables:
         return {}
-    metric = results["metrics"][0]
+    metric = tables[0].metric
     out: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    for task, info in results["tasks"].items():
+    for task in tables[0].columns:
         by_model = {}
         data = None
-        for model in info["models"]:
-            ref = refs[(task, model)]
-            rows = ref.run.read_segment_scores(task, ref.name, metric)
-            higher = info["models"][model][metric]["higher_is_better"]
-            order = sorted(range(len(rows)), key=lambda i: rows[i]["score"] if higher else -rows[i]["score"])[:WORST_SEGMENTS]
-            outputs = ref.run.read_generation(task, ref.name)
-            data = data or ref.run.read_testdata(task)
-            primary = next(iter(data["references"].values()))
-            by_model[model] = [{"id": i, "score": rows[i]["score"], "source": data["source"][i], "reference": primary[i],
-                                "output": outputs[i]} for i in order]
+        for model in results.tasks[task].models_with(metric.name):
+            scores = source.scores(task, model, metric.name)
+            order = sorted(range(len(scores)), key=lambda i: scores[i] if metric.higher_is_better else -scores[i])
+            outputs = source.outputs(task, model)
+            data = data or source.testdata(task, model)
+            primary = next(iter(data["references"].values()), [""] * len(scores))
+            by_model[model] = [{"id": i, "score": metric.display(scores[i]), "source": data["source"][i],
+                                "reference": primary[i], "output": outputs[i]} for i in order[:WORST_SEGMENTS]]
         out[task] = by_model
     return out
 
@@ -199,9 +304,12 @@ def _slug(name: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in name.replace("++", "pp"))
 
 
-def series_curves(runs: Sequence[RunDir], spec: str, out_dir: Path) -> list[Path]:
+# --- metric against one x value per run ------------------------------------------------------
+
+def series_curves(runs: Sequence[RunDir], spec: str, out_dir: Path) -> tuple[list[Path], list[str]]:
     """Metric (average over directions) against one x value per run, one line per model
-    found in several runs: training steps, the unlikelihood weight alpha, data size."""
+    found in several runs: training steps, the unlikelihood weight alpha, data size.
+    Returns the figures and what could not be drawn (said by the caller)."""
     label, _, values = spec.partition("=")
     try:
         xs = [float(v) for v in values.split(",")]
@@ -209,17 +317,33 @@ def series_curves(runs: Sequence[RunDir], spec: str, out_dir: Path) -> list[Path
         raise MtbenchError(f"--x {spec!r}: give LABEL=V1,V2,... with one number per run directory") from None
     if not label or len(xs) != len(runs):
         raise MtbenchError(f"--x {spec!r}: needs a label and {len(runs)} values, one per run directory")
+    loaded = [Results.load(r.path) for r in runs]
+    names = run_labels(runs)
+    in_runs = Counter(m for res in loaded for m in res.models)
+    lonely = {n: [m for m in res.models if in_runs[m] == 1] for n, res in zip(names, loaded)}
+    notes = [f"--x: {', '.join(ms)} only in run {n}: no curve (curves join models of the same name across runs)"
+             for n, ms in lonely.items() if ms]
+    under_test = {m for res in loaded for m in res.under_test}
+    per_run = [{t.metric.name: t for t in build_tables(res)} for res in loaded]
     figs: list[Path] = []
-    per_run = [build_tables(r.read_results()) for r in runs]
-    for m, tab in enumerate(per_run[0]):
+    for metric in loaded[0].metrics:
         series: dict[str, list[tuple[float, float]]] = {}
         for x, tables in zip(xs, per_run):
-            for row in tables[m]["rows"]:
-                if row["averages"].get("avg") is not None:
-                    series.setdefault(row["model"], []).append((x, row["averages"]["avg"]))
+            for row in (tables[metric].rows if metric in tables else []):
+                if row.averages.get("avg") is not None:
+                    series.setdefault(row.model, []).append((x, row.averages["avg"]))
         series = {k: v for k, v in series.items() if len(v) > 1}
         if series:
-            figs += plots.curves(series, plots.system_colours(list(series)), out_dir / f"curve-{_slug(tab['metric'])}",
-                                 label, f"{tab['metric']} (average over directions)",
-                                 logx=label.lower() in ("data", "size", "examples") and min(xs) > 0)
-    return figs
+            info = loaded[0].metrics[metric]
+            scored = [loaded[0].tasks[t] for t in loaded[0].scored_tasks]
+            figs += plots.curves(series, plots.system_colours(list(series)), out_dir / f"curve-{_slug(metric)}", label,
+                                 f"{info.axis_label()}, average over directions",
+                                 f"{metric} against {label} — {segments_phrase(scored)}",
+                                 scope_line(loaded[0], scored, with_test=False),
+                                 logx=label.lower() in ("data", "size", "examples") and min(xs) > 0, under_test=under_test)
+    if not figs:
+        raise MtbenchError(f"--x {spec!r}: no model has an average in more than one run, so there is no curve; "
+                           f"models per run: " + "; ".join(f"{n}: {', '.join(res.models) or '-'}"
+                                                            for n, res in zip(names, loaded)))
+    return figs, notes
+

@@ -8,7 +8,7 @@ import html
 from pathlib import Path
 from typing import Any, Sequence
 
-from mtbench.report.leaderboard import MARK_SIGNIFICANT, _significance_note, _value
+from mtbench.report.leaderboard import MARK_BASELINE, MARK_SIGNIFICANT, MARK_UNDER_TEST, Table
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px auto;max-width:1400px;color:#222;padding:0 16px}
@@ -19,6 +19,8 @@ th.sorted-asc::after{content:' \\25B2'}th.sorted-desc::after{content:' \\25BC'}
 td.best{font-weight:bold}.sig{color:#b35806}.note,.sig-line{font-size:12px;color:#555}
 code{font-size:12px;background:#f3f3f3;padding:1px 4px}img{max-width:100%;border:1px solid #eee;margin:6px 0}
 details{margin:4px 0}summary{cursor:pointer}.seg td{text-align:left;vertical-align:top;max-width:420px}
+.scope{font-size:12px;color:#333;margin:2px 0 4px}tr.segments td{font-size:11px;color:#666;background:#fafafa}
+tr.under-test td{background:#fff7e0}.mine{font-weight:bold}
 """
 
 _SCRIPT = """
@@ -32,7 +34,8 @@ if(isNaN(x))return 1;if(isNaN(y))return -1;return asc?x-y:y-x;});rows.forEach(r=
 document.querySelectorAll('table.board th').forEach(th=>th.addEventListener('click',()=>sortTable(th)));
 window.addEventListener('load',()=>{const imgs=[...document.images];
 document.body.dataset.imagesOk=String(imgs.length>0&&imgs.every(i=>i.complete&&i.naturalWidth>0));
-document.body.dataset.tables=String(document.querySelectorAll('table.board tbody tr').length);});
+document.body.dataset.tables=String(document.querySelectorAll('table.board tbody tr').length);
+document.body.dataset.underTest=String(document.querySelectorAll('table.board tbody tr.under-test').length);});
 """
 
 
@@ -41,35 +44,42 @@ def _img(path: Path) -> str:
     return f'<img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
 
 
-def _board(tab: dict[str, Any]) -> str:
-    cols = tab["columns"] + tab["average_columns"]
+def _board(tab: Table, legend: str) -> str:
+    cols = tab.columns + tab.average_columns
     head = "".join(f"<th>{html.escape(c)}</th>" for c in ["system"] + cols)
+    seg_row = "".join(f"<td>{tab.segments[c]['scored']}/{tab.segments[c]['in_test_set']}</td>" if c in tab.segments
+                      else "<td></td>" for c in cols)
     body = []
-    for r in tab["rows"]:
-        cells = [f"<td>{html.escape(r['model'])}</td>"]
+    for r in tab.rows:
+        name = html.escape(r.model)
+        if r.under_test:
+            name = f'<span class="mine" title="system under test">{MARK_UNDER_TEST} {name}</span>'
+        cells = [f"<td>{name}</td>"]
         for c in cols:
-            v = _value(r, c)
-            mark = r["marks"].get(c)
+            v = r.value(c)
+            mark = r.marks.get(c)
             text = "-" if v is None else f"{v:.2f}"
             if mark in ("better", "worse"):
                 text += f'<span class="sig" title="significantly {mark} than the baseline">{MARK_SIGNIFICANT}</span>'
             elif mark == "baseline":
-                text += '<span title="baseline">°</span>'
-            best = ' class="best"' if v is not None and round(v, 2) == round(tab["best"].get(c, float("nan")), 2) else ""
+                text += f'<span title="baseline">{MARK_BASELINE}</span>'
+            best = ' class="best"' if tab.is_best(r, c) else ""
             cells.append(f'<td{best} data-v="{"" if v is None else v}">{text}</td>')
-        body.append("<tr>" + "".join(cells) + "</tr>")
+        row_class = ' class="under-test"' if r.under_test else ""
+        body.append(f"<tr{row_class}>" + "".join(cells) + "</tr>")
     sigs = "".join(f'<div class="sig-line">Signature ({html.escape(", ".join(t))}): <code>{html.escape(s)}</code></div>'
-                   for s, t in tab["signatures"].items())
-    note = _significance_note(tab).replace("`", "")
-    note += "".join(f" Unavailable for {t}: {r}" for t, r in tab.get("unavailable", {}).items())
-    direction = "higher is better" if tab["higher_is_better"] else "lower is better"
-    return (f'<h2>{html.escape(tab["metric"])} <small>({direction})</small></h2>'
-            f'<table class="board"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
-            f'<div class="note">{html.escape(note)}</div>{sigs}')
+                   for s, t in tab.signatures.items())
+    notes = [legend.replace("`", "")] + [f"Unavailable for {t}: {r}" for t, r in tab.unavailable.items()]
+    notes += [f"Note: {n}" for n in tab.notes]
+    return (f'<h2>{html.escape(tab.title)}</h2><div class="scope">Scope: {html.escape(tab.scope)}</div>'
+            f'<table class="board"><thead><tr>{head}</tr><tr class="segments"><td>segments scored / in test set</td>'
+            f'{seg_row}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+            + "".join(f'<div class="note">{html.escape(n)}</div>' for n in notes) + sigs)
 
 
-def _worst_segments(worst: dict[str, dict[str, list[dict[str, Any]]]], links: dict[tuple[str, str], str]) -> str:
-    parts = ["<h2>Worst segments per system</h2>"]
+def _worst_segments(worst: dict[str, dict[str, list[dict[str, Any]]]], links: dict[tuple[str, str], str],
+                    metric: str) -> str:
+    parts = [f"<h2>Worst segments per system ({html.escape(metric)})</h2>"]
     for task, by_model in worst.items():
         parts.append(f"<details><summary>{html.escape(task)}</summary>")
         for model, segs in by_model.items():
@@ -84,14 +94,16 @@ def _worst_segments(worst: dict[str, dict[str, list[dict[str, Any]]]], links: di
     return "".join(parts)
 
 
-def render_html(title: str, tables: Sequence[dict[str, Any]], figures: Sequence[Path],
+def render_html(title: str, tables: Sequence[Table], figures: Sequence[Path],
                 worst: dict[str, dict[str, list[dict[str, Any]]]], links: dict[tuple[str, str], str],
-                provenance: Sequence[str]) -> str:
+                provenance: Sequence[str], detail_files: Sequence[str] = (), legend: str = "") -> str:
     figs = "".join(f"<figure>{_img(p)}</figure>" for p in figures)
-    prov = "".join(f"<li>{html.escape(line)}</li>" for line in provenance)
+    prov = "".join(f"<li>{html.escape(line.replace('`', ''))}</li>" for line in provenance)
+    details = "".join(f'<li><a href="{html.escape(f)}">{html.escape(f)}</a></li>' for f in detail_files)
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1><ul class='note'>{prov}</ul>"
-            + "".join(_board(t) for t in tables)
+            + "".join(_board(t, legend) for t in tables)
+            + (f"<h2>Details</h2><ul class='note'>{details}</ul>" if details else "")
             + (f"<h2>Figures</h2>{figs}" if figs else "")
-            + _worst_segments(worst, links)
+            + (_worst_segments(worst, links, tables[0].metric.name) if tables else "")
             + f"<script>{_SCRIPT}</script></body></html>\n")

@@ -1,19 +1,71 @@
-"""Leaderboards from results.json: one table per metric, directions as columns, with
-xx->en / en->xx / overall averages and the metric signatures under each table.
+"""Leaderboards from the results model: one table per metric, directions as columns,
+with xx->en / en->xx / supervised / zero-shot / overall averages, the scope of the
+numbers in the title line and the signatures under each table.
 
-Best value per column in bold; a dagger where the paired test found the difference to
-that column's baseline significant (when results.json carries significance)."""
+Bold: the best value per column in the metric's own direction. A dagger where the
+paired test found the difference to that column's baseline significant; a degree
+sign on the baseline. Directions without any system output are left out (and named
+once). ``▸`` marks the systems under test (the user's own models)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mtbench.report.lid_table import render_offtarget_languages
+from mtbench.metrics.base import MetricInfo
+from mtbench.report.scope import limit_note, scope_line, segments_phrase
+from mtbench.results import Results
 from mtbench.textio import atomic_write_text
+
+MARK_SIGNIFICANT = "†"
+MARK_BASELINE = "°"
+MARK_UNDER_TEST = "▸"
+
+
+@dataclass
+class Row:
+    model: str
+    under_test: bool
+    cells: dict[str, float | None]  # direction -> displayed value (display scale applied)
+    averages: dict[str, float | None]
+    marks: dict[str, str] = field(default_factory=dict)  # direction -> verdict
+
+    def value(self, col: str) -> float | None:
+        return self.cells[col] if col in self.cells else self.averages.get(col)
+
+    @property
+    def label(self) -> str:
+        return f"{MARK_UNDER_TEST} {self.model}" if self.under_test else self.model
+
+
+@dataclass
+class Table:
+    metric: MetricInfo
+    columns: list[str]  # directions with outputs
+    average_columns: list[str]
+    rows: list[Row]  # best first (by the last average)
+    best: dict[str, float]
+    signatures: dict[str, list[str]]  # signature -> directions
+    zero_shot: list[str]
+    unavailable: dict[str, str]  # direction -> reason
+    title: str  # "bleu (higher is better) — first 20 of 1984 segments"
+    scope: str  # "ref A · preset default · paired bootstrap, 1000 resamples, seed 12345, ..."
+    segments: dict[str, dict[str, int]]  # direction -> {"scored", "in_test_set"}
+    notes: list[str]
+
+    def row(self, model: str) -> Row | None:
+        return next((r for r in self.rows if r.model == model), None)
+
+    def is_best(self, row: Row, col: str) -> bool:
+        v = row.value(col)
+        return v is not None and col in self.best and round(v, 2) == round(self.best[col], 2)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 def _mean(values: list[float]) -> float | None:
@@ -24,205 +76,221 @@ def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
-def build_tables(results: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per metric: columns, rows (model, cells, averages) sorted best first, signatures."""
-    tasks = results["tasks"]
-    task_names = list(tasks)
-    models: list[str] = []
-    for t in tasks.values():
-        for m in t["models"]:
-            if m not in models:
-                models.append(m)
-    to_en = [t for t in task_names if tasks[t]["tgt"] == "en"]
-    from_en = [t for t in task_names if tasks[t]["src"] == "en"]
-    zero_shot = [t for t in task_names if tasks[t].get("zero_shot")]
-    supervised = [t for t in task_names if t not in zero_shot]
-    averages = []
+def average_groups(results: Results, columns: list[str]) -> list[tuple[str, list[str]]]:
+    tasks = results.tasks
+    to_en = [t for t in columns if tasks[t].tgt == "en"]
+    from_en = [t for t in columns if tasks[t].src == "en"]
+    zero_shot = [t for t in columns if tasks[t].zero_shot]
+    supervised = [t for t in columns if t not in zero_shot]
+    groups: list[tuple[str, list[str]]] = []
     if to_en and from_en:
-        averages += [("xx->en", to_en), ("en->xx", from_en)]
+        groups += [("xx->en", to_en), ("en->xx", from_en)]
     if zero_shot and supervised:  # LAT's and the XGLM study's question: seen vs unseen directions
-        averages += [("supervised", supervised), ("zero-shot", zero_shot)]
-    averages.append(("avg", task_names))  # last: rows sort by it
+        groups += [("supervised", supervised), ("zero-shot", zero_shot)]
+    groups.append(("avg", columns))  # last: rows sort by it
+    return groups
+
+
+def run_notes(results: Results) -> list[str]:
+    """What every table of a report must say besides its numbers."""
+    notes = list(results.warnings) + list(results.significance.notes)
+    empty = results.empty_tasks
+    if empty:
+        notes.append(f"{len(empty)} direction(s) have no outputs and are left out of tables and averages: "
+                     f"{', '.join(empty)}")
+    return notes
+
+
+def build_tables(results: Results) -> list[Table]:
+    columns = results.scored_tasks
+    groups = average_groups(results, columns)
+    tasks = [results.tasks[t] for t in columns]
+    title_scope = segments_phrase(tasks) + limit_note(results)
+    notes = run_notes(results)
     tables = []
-    for metric in results["metrics"]:
-        higher = True
-        scale = 1.0  # COMET/BLEURT are stored raw (0-1) and shown x100, as papers print them
+    for metric, info in results.metrics.items():
         signatures: dict[str, list[str]] = {}
         rows = []
-        for model in models:
+        for model, minfo in results.models.items():
             cells: dict[str, float | None] = {}
             marks: dict[str, str] = {}
-            for t in task_names:
-                entry = tasks[t]["models"].get(model, {}).get(metric)
-                if entry:
-                    scale = entry.get("display_scale", 1.0)
-                cells[t] = entry["score"] * entry.get("display_scale", 1.0) if entry else None
-                if entry and entry.get("verdict"):
-                    marks[t] = entry["verdict"]
-                if entry:
-                    higher = entry["higher_is_better"]
-                    signatures.setdefault(entry["signature"], [])
-                    if t not in signatures[entry["signature"]]:
-                        signatures[entry["signature"]].append(t)
+            for t in columns:
+                s = results.tasks[t].score(model, metric)
+                cells[t] = info.display(s.score) if s else None
+                if s and s.comparison:
+                    marks[t] = s.comparison.verdict
+                if s:
+                    signatures.setdefault(s.signature, [])
+                    if t not in signatures[s.signature]:
+                        signatures[s.signature].append(t)
+            if all(v is None for v in cells.values()):
+                continue  # the model has no score for this metric anywhere
             avgs = {}
-            for label, cols in averages:
+            for label, cols in groups:
                 vals = [cells[c] for c in cols]
                 # an average over a partial set of directions would mislead: only full rows
                 avgs[label] = _mean([v for v in vals if v is not None]) if all(v is not None for v in vals) else None
-            rows.append({"model": model, "cells": cells, "averages": avgs, "marks": marks})
-        sort_key = averages[-1][0]
-        rows.sort(key=lambda r: (r["averages"][sort_key] is None,
-                                 -(r["averages"][sort_key] or 0) if higher else (r["averages"][sort_key] or 0)))
+            rows.append(Row(model, minfo.under_test, cells, avgs, marks))
+        key = groups[-1][0]
+        rows.sort(key=lambda r: (r.averages[key] is None,
+                                 -(r.averages[key] or 0) if info.higher_is_better else (r.averages[key] or 0)))
         best = {}
-        for c in task_names + [a for a, _ in averages]:
-            vals = [r["cells"].get(c, r["averages"].get(c)) for r in rows]
-            vals = [v for v in vals if v is not None]
+        for c in columns + [a for a, _ in groups]:
+            vals = [v for v in (r.value(c) for r in rows) if v is not None]
             if vals:
-                best[c] = max(vals) if higher else min(vals)
-        tables.append({"metric": metric, "higher_is_better": higher, "display_scale": scale, "columns": task_names,
-                       "average_columns": [a for a, _ in averages], "rows": rows, "signatures": signatures,
-                       "best": best, "zero_shot": zero_shot,
-                       "significance": results.get("significance", {"test": "none"}),
-                       "unavailable": results.get("unavailable", {}).get(metric, {})})
+                best[c] = info.best(vals)
+        tables.append(Table(
+            metric=info, columns=columns, average_columns=[a for a, _ in groups], rows=rows, best=best,
+            signatures=signatures, zero_shot=[t for t in columns if results.tasks[t].zero_shot],
+            unavailable=dict(results.unavailable.get(metric, {})), title=f"{info.heading()} — {title_scope}",
+            scope=scope_line(results, tasks),
+            segments={t: {"scored": results.tasks[t].segments, "in_test_set": results.tasks[t].segments_in_test_set}
+                      for t in columns},
+            notes=notes))
     return tables
 
 
-def render_markdown(tables: list[dict[str, Any]]) -> str:
+def marks_legend(results: Results) -> str:
+    sig = results.significance
+    parts = ["Bold: best per column."]
+    if results.under_test:
+        parts.append(f"{MARK_UNDER_TEST} system under test.")
+    if sig.test != "none" and sig.signature:
+        parts.append(f"{MARK_BASELINE} baseline; {MARK_SIGNIFICANT} significantly different from the baseline at "
+                     f"p < {sig.alpha:g} (`{sig.signature}`).")
+    return " ".join(parts)
+
+
+def _cell_md(tab: Table, row: Row, col: str) -> str:
+    text = _fmt(row.value(col))
+    mark = row.marks.get(col)
+    if mark in ("better", "worse"):
+        text += MARK_SIGNIFICANT
+    elif mark == "baseline":
+        text += MARK_BASELINE
+    return f"**{text}**" if tab.is_best(row, col) else text
+
+
+def render_markdown(tables: list[Table], results: Results) -> str:
     parts = []
     for tab in tables:
-        arrow = "higher is better" if tab["higher_is_better"] else "lower is better"
-        header = ["model"] + tab["columns"] + tab["average_columns"]
-        scaled = f", x{tab['display_scale']:g}" if tab.get("display_scale", 1.0) != 1.0 else ""
-        parts.append(f"## {tab['metric']} ({arrow}{scaled})\n")
+        header = ["model"] + tab.columns + tab.average_columns
+        parts.append(f"## {tab.title}\n")
+        parts.append(f"Scope: {tab.scope}\n")
         parts.append("| " + " | ".join(header) + " |")
         parts.append("|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|")
-        for r in tab["rows"]:
-            vals = [_cell_md(tab, r, c) for c in tab["columns"]] + [_cell_md(tab, r, a) for a in tab["average_columns"]]
-            parts.append("| " + " | ".join([r["model"]] + vals) + " |")
+        for r in tab.rows:
+            vals = [_cell_md(tab, r, c) for c in tab.columns + tab.average_columns]
+            parts.append("| " + " | ".join([r.label] + vals) + " |")
         parts.append("")
-        if tab.get("zero_shot"):
-            parts.append(f"Zero-shot (unseen in training): {', '.join(tab['zero_shot'])}  ")
-        note = _significance_note(tab)
-        if note:
-            parts.append(note + "  ")
-        for task, reason in tab.get("unavailable", {}).items():
+        if tab.zero_shot:
+            parts.append(f"Zero-shot (unseen in training): {', '.join(tab.zero_shot)}  ")
+        parts.append(marks_legend(results) + "  ")
+        for task, reason in tab.unavailable.items():
             parts.append(f"Unavailable for {task}: {reason}  ")
-        for sig, tasks in tab["signatures"].items():
-            scope = "all directions" if len(tasks) == len(tab["columns"]) else ", ".join(tasks)
+        for note in tab.notes:
+            parts.append(f"Note: {note}  ")
+        for sig, tasks in tab.signatures.items():
+            scope = "all directions" if len(tasks) == len(tab.columns) else ", ".join(tasks)
             parts.append(f"Signature ({scope}): `{sig}`  ")
         parts.append("")
+    if not tables:
+        parts.append("No metric was computed.\n")
     return "\n".join(parts)
 
 
-def render_summary(tables: list[dict[str, Any]]) -> str:
+def render_summary(tables: list[Table], results: Results) -> str:
     """Every metric's averages side by side, one row per model (in the first metric's
     order): the compact view of a comparison such as base vs MLE vs LAT."""
     if not tables:
         return "# Summary\n\nNo metric was computed.\n"
     header, align = ["model"], ["---"]
     for tab in tables:
-        arrow = "↑" if tab["higher_is_better"] else "↓"
-        header += [f"{tab['metric']} {a} {arrow}" for a in tab["average_columns"]]
-        align += ["---:"] * len(tab["average_columns"])
-    by_model = [{tab["metric"]: row for tab in tables for row in tab["rows"] if row["model"] == r["model"]}
-                for r in tables[0]["rows"]]
-    lines = ["# Summary", "", "Averages over directions (per-direction values: leaderboard.md).", "",
+        arrow = "↑" if tab.metric.higher_is_better else "↓"
+        scale = f" x{tab.metric.display_scale:g}" if tab.metric.display_scale != 1.0 else ""
+        header += [f"{tab.metric.name}{scale} {a} {arrow}" for a in tab.average_columns]
+        align += ["---:"] * len(tab.average_columns)
+    models = [r.model for r in tables[0].rows]
+    for tab in tables[1:]:
+        models += [r.model for r in tab.rows if r.model not in models]
+    first = tables[0]
+    lines = [f"# Summary — {first.title.split(' — ', 1)[1]}", "",
+             f"Averages over directions (per-direction values: leaderboard.md). Scope: {first.scope}.", "",
              "| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
-    for rows in by_model:
-        cells = [next(iter(rows.values()))["model"]]
+    for model in models:
+        label = next(r.label for tab in tables for r in tab.rows if r.model == model)
+        cells = [label]
         for tab in tables:
-            row = rows.get(tab["metric"])
-            cells += [_cell_md(tab, row, a) if row else "-" for a in tab["average_columns"]]
+            row = tab.row(model)
+            cells += [_cell_md(tab, row, a) if row else "-" for a in tab.average_columns]
         lines.append("| " + " | ".join(cells) + " |")
-    zero_shot = tables[0].get("zero_shot")
-    if zero_shot:
-        lines += ["", f"Zero-shot (unseen in training): {', '.join(zero_shot)}."]
+    lines.append("")
+    if first.zero_shot:
+        lines.append(f"Zero-shot (unseen in training): {', '.join(first.zero_shot)}.  ")
+    lines.append(marks_legend(results).split(f" {MARK_BASELINE} baseline")[0] + "  ")
+    for note in first.notes:
+        lines.append(f"Note: {note}  ")
     return "\n".join(lines) + "\n"
 
 
-def _value(row: dict[str, Any], col: str) -> float | None:
-    return row["cells"][col] if col in row["cells"] else row["averages"].get(col)
+def _esc_tex(text: str) -> str:
+    for a, b in (("\\", r"\textbackslash{}"), ("_", r"\_"), ("&", r"\&"), ("%", r"\%"), ("#", r"\#"),
+                 ("$", r"\$"), ("->", r"$\rightarrow$"), ("—", "---"), ("–", "--"), ("·", "$\\cdot$"),
+                 (MARK_UNDER_TEST, r"$\triangleright$"), ("<", r"$<$"), ("`", "")):
+        text = text.replace(a, b)
+    return text
 
 
-def _is_best(tab: dict[str, Any], row: dict[str, Any], col: str) -> bool:
-    v = _value(row, col)
-    return v is not None and col in tab["best"] and round(v, 2) == round(tab["best"][col], 2)
-
-
-MARK_SIGNIFICANT = "†"
-
-
-def _cell_md(tab: dict[str, Any], row: dict[str, Any], col: str) -> str:
-    text = _fmt(_value(row, col))
-    if row["marks"].get(col) in ("better", "worse"):
-        text += MARK_SIGNIFICANT
-    elif row["marks"].get(col) == "baseline":
-        text += "°"
-    return f"**{text}**" if _is_best(tab, row, col) else text
-
-
-def _significance_note(tab: dict[str, Any]) -> str:
-    sig = tab["significance"]
-    if sig.get("test", "none") == "none" or not sig.get("signature"):
-        return ""
-    test = "paired bootstrap resampling" if sig["test"] == "bs" else "approximate randomization"
-    base = "the best system of each column" if sig["baseline"] == "best" else f"`{sig['baseline']}`"
-    return (f"Bold: best per column. ° baseline; {MARK_SIGNIFICANT} significantly different from the baseline "
-            f"({base}) at p < {sig['alpha']}, {test} `{sig['signature']}`.")
-
-
-def render_latex(tables: list[dict[str, Any]]) -> str:
+def render_latex(tables: list[Table], results: Results) -> str:
     """booktabs tables, one per metric; best bold, dagger for significant differences."""
-    def esc(text: str) -> str:
-        for a, b in (("\\", r"\textbackslash{}"), ("_", r"\_"), ("&", r"\&"), ("%", r"\%"), ("#", r"\#"),
-                     ("$", r"\$"), ("->", r"$\rightarrow$")):
-            text = text.replace(a, b)
-        return text
-
     out = ["% Generated by mtbench; needs \\usepackage{booktabs}"]
     for tab in tables:
-        cols = tab["columns"] + tab["average_columns"]
+        cols = tab.columns + tab.average_columns
         out.append("\\begin{table}[t]\n\\centering\n\\small")
         out.append("\\begin{tabular}{l" + "r" * len(cols) + "}\n\\toprule")
-        out.append(" & ".join(["System"] + [esc(c.split(":", 1)[-1]) for c in cols]) + " \\\\\n\\midrule")
-        for r in tab["rows"]:
+        out.append(" & ".join(["System"] + [_esc_tex(c.split(":", 1)[-1]) for c in cols]) + " \\\\\n\\midrule")
+        for r in tab.rows:
             cells = []
             for c in cols:
-                v = _value(r, c)
+                v = r.value(c)
                 text = "--" if v is None else f"{v:.2f}"
-                if r["marks"].get(c) in ("better", "worse"):
+                if r.marks.get(c) in ("better", "worse"):
                     text += "$^{\\dagger}$"
-                cells.append(f"\\textbf{{{text}}}" if _is_best(tab, r, c) else text)
-            out.append(" & ".join([esc(r["model"])] + cells) + " \\\\")
+                cells.append(f"\\textbf{{{text}}}" if tab.is_best(r, c) else text)
+            out.append(" & ".join([_esc_tex(r.label)] + cells) + " \\\\")
         out.append("\\bottomrule\n\\end{tabular}")
-        sigs = "; ".join(f"\\texttt{{{esc(s)}}}" for s in tab["signatures"])
-        note = esc(_significance_note(tab).replace("`", "")).replace(MARK_SIGNIFICANT, "$^{\\dagger}$").replace("°", "$^{\\circ}$")
-        out.append(f"\\caption{{{esc(tab['metric'])}. {note} Signature: {sigs}}}")
+        sigs = "; ".join(f"\\texttt{{{_esc_tex(s)}}}" for s in tab.signatures)
+        legend = _esc_tex(marks_legend(results)).replace(MARK_SIGNIFICANT, "$^{\\dagger}$").replace(
+            MARK_BASELINE, "$^{\\circ}$")
+        out.append(f"\\caption{{{_esc_tex(tab.title)}. {_esc_tex(tab.scope)}. {legend} Signature: {sigs}}}")
         out.append("\\end{table}\n")
     return "\n".join(out)
 
 
-def render_csv(tables: list[dict[str, Any]]) -> str:
+def render_csv(tables: list[Table], results: Results) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["metric", "model", "task", "score", "significance"])
+    w.writerow(["metric", "model", "under_test", "task", "score", "significance", "segments", "segments_in_test_set",
+                "refs", "preset"])
     for tab in tables:
-        for r in tab["rows"]:
-            for c in tab["columns"] + tab["average_columns"]:
-                v = _value(r, c)
-                if v is not None:
-                    w.writerow([tab["metric"], r["model"], c, f"{v:.4f}", r["marks"].get(c, "")])
+        for r in tab.rows:
+            for c in tab.columns + tab.average_columns:
+                v = r.value(c)
+                if v is None:
+                    continue
+                task = results.tasks.get(c)
+                w.writerow([tab.metric.name, r.model, int(r.under_test), c, f"{v:.4f}", r.marks.get(c, ""),
+                            task.segments if task else "", task.segments_in_test_set if task else "",
+                            "+".join(task.refs) if task else "", results.preset])
     return buf.getvalue()
 
 
-def write_leaderboards(out_dir: Path, results: dict[str, Any]) -> list[dict[str, Any]]:
+def write_leaderboards(out_dir: Path, results: Results) -> list[Table]:
     tables = build_tables(results)
-    atomic_write_text(out_dir / "leaderboard.md", "# Leaderboard\n\n" + render_markdown(tables))
-    atomic_write_text(out_dir / "summary.md", render_summary(tables))
-    atomic_write_text(out_dir / "leaderboard.csv", render_csv(tables))
-    atomic_write_text(out_dir / "leaderboard.json", json.dumps(tables, ensure_ascii=False, indent=2) + "\n")
-    atomic_write_text(out_dir / "leaderboard.tex", render_latex(tables))
-    lid = render_offtarget_languages(results)
-    if lid is not None:
-        atomic_write_text(out_dir / "offtarget-languages.md", lid)
+    atomic_write_text(out_dir / "leaderboard.md", "# Leaderboard\n\n" + render_markdown(tables, results))
+    atomic_write_text(out_dir / "summary.md", render_summary(tables, results))
+    atomic_write_text(out_dir / "leaderboard.csv", render_csv(tables, results))
+    atomic_write_text(out_dir / "leaderboard.json",
+                      json.dumps([t.to_dict() for t in tables], ensure_ascii=False, indent=2) + "\n")
+    atomic_write_text(out_dir / "leaderboard.tex", render_latex(tables, results))
     return tables

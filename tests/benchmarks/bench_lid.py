@@ -78,7 +78,7 @@ def measure(method: str, workers: int) -> tuple[float, list[str]]:
         stage = {}
         for job, res in run_score_jobs(jobs, workers, log=lambda _: None):
             for name, r in res.items():
-                stage[(job.task, name)] = r.extra["languages"]
+                stage[(job.task, name)] = r.segment_details["language"]
         labels = [x for task, _, files in work for name in files for x in stage[(task.name, name)]]
     return time.perf_counter() - t0, labels
 

@@ -99,9 +99,10 @@ def main() -> None:
     # mtbench: statistics
     ctx = ScoringContext(src_lang, tgt_lang, read_lines(pair_dir / "src.txt"), {"A": refs})
 
+    metric_objects = {"bleu": Bleu(tokenize="13a"), "chrf": Chrf()}
+
     def mt_extract() -> dict[str, Any]:
-        return {"bleu": Bleu(tokenize="13a").segment_statistics(ctx, systems),
-                "chrf": Chrf().segment_statistics(ctx, systems)}
+        return {name: m.segment_statistics(ctx, systems) for name, m in metric_objects.items()}
 
     report["mtbench_stats_s"], stats = best_of(args.repeat, mt_extract)
     per_metric = {m: {n: arr[i] for i, n in enumerate(systems)} for m, arr in stats.items()}
@@ -112,8 +113,8 @@ def main() -> None:
 
         def mt_run() -> dict[str, dict[str, S.PairedTestResult]]:
             if test == "bs":
-                return {m: S.paired_bootstrap(d, m, n_resamples=n) for m, d in per_metric.items()}
-            return {m: S.paired_approximate_randomization(d, m, n_trials=n, n_confidence=0)
+                return {m: S.paired_bootstrap(d, metric_objects[m], n_resamples=n) for m, d in per_metric.items()}
+            return {m: S.paired_approximate_randomization(d, metric_objects[m], n_trials=n, n_confidence=0)
                     for m, d in per_metric.items()}
 
         report[f"sacrebleu_{test}_total_s"], sb_scores = timed(lambda: sb_run(sb_metrics()))

@@ -56,7 +56,7 @@ def test_bleu_matches_sacrebleu_by_hand(alma_run: dict, data_dir: Path, task: st
     hyp = _lines(folder / "llm_outputs" / "ALMA-13B-LoRA.txt")
     ref = _lines(folder / ref_file)
     expected = sacrebleu.corpus_bleu(hyp, [ref], tokenize=tokenize)
-    got = alma_run["tasks"][task]["models"]["ALMA-13B-LoRA"]["bleu"]
+    got = alma_run["tasks"][task]["scores"]["ALMA-13B-LoRA"]["bleu"]
     assert got["score"] == pytest.approx(expected.score, abs=1e-9)
     assert f"tok:{tokenize}" in got["signature"]
     assert alma_run["tasks"][task]["refs"] == [ref_file.split(".")[1]]

@@ -43,7 +43,7 @@ def test_reference_lines_carry_their_own_label(data_dir: Path) -> None:
         ref = data.refs("primary")[data.primary_ref]
         labels, _ = identify(ref)
         own = 100.0 * sum(label == lang.fasttext for label in labels) / len(ref)
-        floor = OffTarget().reference_score(ScoringContext(pair.split("-")[0], tgt, data.source, {"A": ref}))
+        floor = OffTarget().reference_floor(ScoringContext(pair.split("-")[0], tgt, data.source, {"A": ref}))
         floors[pair] = floor
         print(f"{pair}: {own:.2f}% of {len(ref)} reference lines labelled {lang.fasttext}; floor {floor:.2f}"
               + (f"  [caveat: {lang.lid_caveat}]" if lang.lid_caveat else ""))

@@ -79,13 +79,12 @@ def run_sacrebleu(refs: list[str], systems: dict[str, list[str]], test: str, n: 
 def ours(corpus: tuple[list[str], dict[str, list[str]]]) -> dict[str, dict[str, S.PairedTestResult]]:
     refs, systems = corpus
     ctx = ScoringContext("en", "de", refs, {"A": refs})
-    stats = {"bleu": Bleu(tokenize="13a").segment_statistics(ctx, systems),
-             "chrf": Chrf().segment_statistics(ctx, systems)}
     out = {}
-    for metric, arr in stats.items():
-        per_sys = {name: arr[i] for i, name in enumerate(systems)}
-        out[f"bs/{metric}"] = S.paired_bootstrap(per_sys, metric, n_resamples=N_BS, seed=SEED)
-        out[f"ar/{metric}"] = S.paired_approximate_randomization(per_sys, metric, n_trials=N_AR, seed=SEED)
+    for name, metric in (("bleu", Bleu(tokenize="13a")), ("chrf", Chrf())):
+        arr = metric.segment_statistics(ctx, systems)
+        per_sys = {s: arr[i] for i, s in enumerate(systems)}
+        out[f"bs/{name}"] = S.paired_bootstrap(per_sys, metric, n_resamples=N_BS, seed=SEED)
+        out[f"ar/{name}"] = S.paired_approximate_randomization(per_sys, metric, n_trials=N_AR, seed=SEED)
     return out
 
 

@@ -15,7 +15,7 @@ from mtbench.textio import read_json
 
 PLUGIN = textwrap.dedent('''
     """A tiny mtbench plugin: a backend, an adapter and a metric."""
-    from mtbench.metrics.base import MetricResult
+    from mtbench.metrics.base import Metric, MetricResult
     from mtbench.models.base import DecodingParams, Generation
 
 
@@ -51,7 +51,7 @@ PLUGIN = textwrap.dedent('''
         return PlainAdapter()
 
 
-    class LengthRatio:
+    class LengthRatio(Metric):
         name = "length-ratio"
         higher_is_better = True
 
@@ -124,7 +124,7 @@ def test_installed_plugin_is_listed_and_runs(plugin_site: Path, tiny_layout: Pat
                     "--cache", str(tmp_path / "cache.sqlite")], plugin_site)
     assert res.returncode == 0, res.stderr
     rows = [line for line in (out / "generations" / "wmt22_de-en" / "echo_x+plain.jsonl").read_text().splitlines()]
-    first = read_json(out / "results.json")["tasks"]["wmt22:de-en"]["models"]["echo:x+plain"]
+    first = read_json(out / "results.json")["tasks"]["wmt22:de-en"]["scores"]["echo:x+plain"]
     assert '"output": "DAS HAUS IST KLEIN."' in rows[0]
     assert '"prompt": "de->en\\nDas Haus ist klein."' in rows[0]
     # length ratio by hand: 19/19, 20/21, the empty source's prompt echoes "DE->EN" (6/1), 30/25
@@ -153,7 +153,7 @@ def test_include_path_python_file_registers_an_adapter(tiny_layout: Path, tmp_pa
                     "--metrics", "bleu,length-ratio-inc", "--include-path", str(inc), "--data-dir", str(tiny_layout),
                     "--out", str(out), "--cache", str(tmp_path / "cache.sqlite")])
     assert res.returncode == 0, res.stderr
-    assert "length-ratio-inc" in read_json(out / "results.json")["tasks"]["wmt22:de-en"]["models"]["echo-inc:y+plain-inc"]
+    assert "length-ratio-inc" in read_json(out / "results.json")["tasks"]["wmt22:de-en"]["scores"]["echo-inc:y+plain-inc"]
 
 
 def test_python_api_with_a_translate_object(tiny_layout: Path, tmp_path: Path) -> None:
@@ -167,16 +167,18 @@ def test_python_api_with_a_translate_object(tiny_layout: Path, tmp_path: Path) -
             seen.extend(requests)
             return [r.source for r in requests]
 
-    results = mtbench.evaluate(model=Copy(), tasks="wmt22:de-en", metrics=["bleu"], data_dir=str(tiny_layout),
+    results = mtbench.evaluate(model=Copy(), tasks="wmt22:de-en", metrics="bleu,chrf", data_dir=str(tiny_layout),
                                out=tmp_path / "api", include_systems=True)
     assert [r.src_lang + r.tgt_lang for r in seen] == ["deen"] * 4
     assert seen[0].prompt == "Translate the following text from German to English.\nGerman: Das Haus ist klein.\nEnglish:"
-    models = results["tasks"]["wmt22:de-en"]["models"]
-    assert set(models) == {"Copy+base", "good", "bad"}
-    # the API returns exactly what the CLI wrote
-    assert results == read_json(tmp_path / "api" / "results.json")
+    models = results.tasks["wmt22:de-en"].scores
+    assert set(models) == {"Copy+base", "good", "bad"} and set(models["good"]) == {"bleu", "chrf"}
+    assert results.models["Copy+base"].under_test and not results.models["good"].under_test
+    # the API returns exactly what the run wrote, and names its run directory
+    assert results.run_dir == tmp_path / "api"
+    assert results.to_dict() == read_json(tmp_path / "api" / "results.json")
     import sacrebleu
 
     src = ["Das Haus ist klein.", "Der Hund bellt laut.", "", "Ich trinke Kaffee, 3-4 Tassen."]
     ref = ["The house is small.", "The dog barks loudly.", "", "I drink coffee, 3-4 cups."]
-    assert models["Copy+base"]["bleu"]["score"] == pytest.approx(sacrebleu.corpus_bleu(src, [ref]).score)
+    assert models["Copy+base"]["bleu"].score == pytest.approx(sacrebleu.corpus_bleu(src, [ref]).score)

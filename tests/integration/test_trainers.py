@@ -18,6 +18,7 @@ pytest.importorskip("accelerate")
 from mtbench.errors import MtbenchError  # noqa: E402
 from mtbench.models.base import DecodingParams  # noqa: E402
 from tests.integration.test_hf_backend import build_model, build_tokenizer  # noqa: E402
+from tests.tolerance import close  # noqa: E402
 
 WORDS = "the cat sat on mat and looked at dog a barks loudly night when moon is out we drink coffee tea".split()
 # 16 short "de"/"en" pairs: the "German" side is the English words reversed, so there is
@@ -120,7 +121,7 @@ def test_lat(setup: dict[str, Path]) -> None:
                     ("nll", "ul"))
     # The logged total is nll + 0.05 * ul, step by step.
     for r in log:
-        assert r["loss"] == pytest.approx(r["nll"] + 0.05 * r["ul"], rel=1e-5)
+        assert r["loss"] == close(r["nll"] + 0.05 * r["ul"])
 
 
 @pytest.mark.slow
@@ -128,7 +129,7 @@ def test_tim(setup: dict[str, Path]) -> None:
     cfg = config(setup, "tim", "tim")
     log = check_run(cfg, setup["base"], ("nll", "pref"))
     for r in log:
-        assert r["loss"] == pytest.approx(r["nll"] + r["pref"], rel=1e-5)
+        assert r["loss"] == close(r["nll"] + r["pref"])
     assert (Path(cfg.out) / "tim_value_head.pt").is_file()
 
 

@@ -108,5 +108,5 @@ def test_bom_and_empty_lines_are_fine(tiny_layout: Path, tmp_path: Path, capsys)
                  "--data-dir", str(tiny_layout), "--format", "json"]) == 0
     import json
 
-    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert rows[0]["scores"] == rows[1]["scores"]
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 2 and rows[0]["scores"] == rows[1]["scores"]

@@ -16,7 +16,8 @@ def test_run_writes_run_directory_and_resumes(tiny_layout: Path, tmp_path: Path,
     out = tmp_path / "run"
     argv = ["run", "--tasks", "wmt22:de-en", "--metrics", "bleu,chrf,chrf++,ter", "--data-dir", str(tiny_layout), "--out", str(out)]
     assert main(argv) == 0
-    for name in ("run.yaml", "manifest.json", "results.json", "leaderboard.md", "leaderboard.csv", "leaderboard.json"):
+    for name in ("run.yaml", "manifest.json", "results.json", "report/leaderboard.md", "report/leaderboard.csv",
+                 "report/leaderboard.json", "report/results.json"):
         assert (out / name).is_file(), name
     manifest = read_json(out / "manifest.json")
     assert manifest["work"]["scores_computed"] == 8 and manifest["versions"]["sacrebleu"] == sacrebleu.__version__
@@ -25,11 +26,13 @@ def test_run_writes_run_directory_and_resumes(tiny_layout: Path, tmp_path: Path,
     seg = read_jsonl(out / "scores" / "wmt22_de-en" / "bad" / "bleu.jsonl")
     assert len(seg) == 4 and all("stats" in s for s in seg)
     results = read_json(out / "results.json")
-    bleu_good = results["tasks"]["wmt22:de-en"]["models"]["good"]["bleu"]["score"]
+    assert results["schema_version"] == 2
+    bleu_good = results["tasks"]["wmt22:de-en"]["scores"]["good"]["bleu"]["score"]
     assert bleu_good == sacrebleu.corpus_bleu(TINY_SYS["good"], [TINY_REF_A]).score
-    ter_bad = results["tasks"]["wmt22:de-en"]["models"]["bad"]["ter"]["score"]
+    ter_bad = results["tasks"]["wmt22:de-en"]["scores"]["bad"]["ter"]["score"]
     assert ter_bad == sacrebleu.corpus_ter(TINY_SYS["bad"], [TINY_REF_A]).score
-    assert "nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:" in (out / "leaderboard.md").read_text()
+    assert results["metrics"]["ter"]["higher_is_better"] is False
+    assert "nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:" in (out / "report" / "leaderboard.md").read_text()
 
     mtimes = {p: p.stat().st_mtime_ns for p in (out / "scores").rglob("*.json*")}
     assert main(argv) == 0
@@ -49,30 +52,38 @@ def test_multi_reference_all(tiny_layout: Path, tmp_path: Path, capsys) -> None:
     res = read_json(out / "results.json")["tasks"]["wmt22:de-en"]
     assert res["refs"] == ["A", "B"]
     expected = sacrebleu.corpus_chrf(TINY_SYS["good"], [TINY_REF_A, TINY_REF_B]).score
-    assert res["models"]["good"]["chrf"]["score"] == expected
-    assert "nrefs:2" in res["models"]["good"]["chrf"]["signature"]
+    assert res["scores"]["good"]["chrf"]["score"] == expected
+    assert "nrefs:2" in res["scores"]["good"]["chrf"]["signature"]
+    assert "Scope: refs A+B · preset default" in (out / "report" / "leaderboard.md").read_text()
 
 
 def test_score_json_has_signatures(tiny_layout: Path, tmp_path: Path, capsys) -> None:
     hyp = write_lines(tmp_path / "sys.txt", TINY_SYS["good"])
     assert main(["score", "--task", "wmt22:de-en", "--hyp", str(hyp), "--metrics", "bleu,chrf",
                  "--data-dir", str(tiny_layout), "--format", "json"]) == 0
-    (row,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert row["file"] == str(hyp)
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["file"] == str(hyp) and row["segments"] == 4 and row["refs"] == ["A"]
     bleu = sacrebleu.metrics.BLEU()
     expected = bleu.corpus_score(TINY_SYS["good"], [TINY_REF_A])
     assert row["scores"][0]["name"] == "bleu"
-    assert row["scores"][0]["score"] == round(expected.score, 4)
+    assert row["scores"][0]["score"] == expected.score  # unrounded: a machine reads it
     assert row["scores"][0]["signature"] == bleu.get_signature().format()
+    # sacrebleu's own JSON fields for the same score
+    sb = json.loads(expected.format(signature=bleu.get_signature().format(), is_json=True))
+    assert row["scores"][0]["verbose_score"] == sb["verbose_score"]
+    for key in ("nrefs", "case", "eff", "tok", "smooth", "version"):
+        assert row["scores"][0][key] == sb[key]
 
 
 def test_report_regenerates_leaderboard(tiny_layout: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "run"
     assert main(["run", "--tasks", "wmt22:de-en", "--data-dir", str(tiny_layout), "--out", str(out)]) == 0
-    original = (out / "leaderboard.md").read_text()
-    (out / "leaderboard.md").unlink()
+    original = (out / "report" / "leaderboard.md").read_text()
+    results = (out / "results.json").read_bytes()
+    (out / "report" / "leaderboard.md").unlink()
     assert main(["report", str(out)]) == 0
-    assert (out / "leaderboard.md").read_text() == original
+    assert (out / "report" / "leaderboard.md").read_text() == original
+    assert (out / "results.json").read_bytes() == results  # a report never rewrites the run's files
     lines = original.splitlines()
     # best system first in each table
     first_rows = [lines[i + 2] for i, line in enumerate(lines) if line.startswith("| model")]

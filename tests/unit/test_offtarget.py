@@ -34,8 +34,8 @@ def test_english_output_in_en_de_task_is_off_target() -> None:
     # LAT: 100 - % of lines labelled with the target language = 100 - 50
     assert res.score == 50.0
     assert res.segment_scores == [0.0, 100.0, 0.0, 100.0]
-    assert res.extra["languages"] == ["de", "en", "de", "en"]
-    assert all(0 < p <= 1 for p in res.extra["confidence"])
+    assert res.segment_details["language"] == ["de", "en", "de", "en"]
+    assert all(0 < p <= 1 for p in res.segment_details["confidence"])
 
 
 def test_chinese_in_japanese_task_and_mixed_lines() -> None:
@@ -43,9 +43,9 @@ def test_chinese_in_japanese_task_and_mixed_lines() -> None:
                     "今天天气很好，我们去公园散步吧。",
                     "今日は天気がいいです。 The weather is really nice today and we should go for a long walk outside."]}
     res = OffTarget().score_systems(ctx("ja", 3), hyps)["sys"]
-    assert res.extra["languages"][:2] == ["ja", "zh"]
+    assert res.segment_details["language"][:2] == ["ja", "zh"]
     # a mixed line counts by its top-1 label only, as LAT does
-    assert res.segment_scores[2] == (0.0 if res.extra["languages"][2] == "ja" else 100.0)
+    assert res.segment_scores[2] == (0.0 if res.segment_details["language"][2] == "ja" else 100.0)
     assert res.score == pytest.approx(sum(res.segment_scores) / 3)
 
 
@@ -59,7 +59,7 @@ def test_run_stores_languages_and_reference_floor(tiny_layout: Path, tmp_path: P
     assert main(["run", "--tasks", "wmt22:de-en", "--metrics", "bleu,off-target", "--data-dir", str(tiny_layout),
                  "--out", str(out)]) == 0
     res = read_json(out / "results.json")["tasks"]["wmt22:de-en"]
-    assert "off-target" in res["reference"]
+    assert res["reference_floor"]["off-target"] == 0.0  # the English reference is English
     seg = (out / "scores" / "wmt22_de-en" / "good" / "off-target.jsonl").read_text()
     assert '"language": "en"' in seg
     assert (out / "report" / "heatmap-off_target.png").is_file()
@@ -78,11 +78,11 @@ def test_metric_that_cannot_run_fails_alone(tiny_layout: Path, tmp_path: Path, c
     err = capfd.readouterr().err  # the scoring stage is a child process: capture the fd
     assert "off-target unavailable for wmt21:en-ha" in err
     res = read_json(out / "results.json")
-    assert "bleu" in res["tasks"]["wmt21:en-ha"]["models"]["x"]
-    assert "off-target" not in res["tasks"]["wmt21:en-ha"]["models"]["x"]
-    assert "off-target" in res["tasks"]["wmt22:de-en"]["models"]["good"]
+    assert "bleu" in res["tasks"]["wmt21:en-ha"]["scores"]["x"]
+    assert "off-target" not in res["tasks"]["wmt21:en-ha"]["scores"]["x"]
+    assert "off-target" in res["tasks"]["wmt22:de-en"]["scores"]["good"]
     assert "wmt21:en-ha" in res["unavailable"]["off-target"]
-    assert "Unavailable for wmt21:en-ha" in (out / "leaderboard.md").read_text()
+    assert "Unavailable for wmt21:en-ha" in (out / "report" / "leaderboard.md").read_text()
 
 
 def test_every_registered_language_label_exists_in_lid176() -> None:
@@ -104,25 +104,39 @@ def test_short_share_and_wrong_languages_do_not_change_the_otr() -> None:
                     "1234 56",                                        # no letters: short
                     "Ich habe heute keine Zeit, weil ich arbeiten muss."]}
     res = OffTarget().score_systems(ctx("de", 5), hyps)["sys"]
-    langs = res.extra["languages"]
+    langs = res.segment_details["language"]
     wrong = [lang for lang in langs if lang != "de"]
     assert res.score == pytest.approx(100.0 * len(wrong) / 5)  # LAT's number: short lines still count
-    assert res.extra["short_share"] == pytest.approx(40.0)  # 2 of 5 lines have < 10 letters
-    assert "en" in res.extra["wrong_languages"]
-    assert sum(res.extra["wrong_languages"].values()) == pytest.approx(100.0 * len(wrong) / 5)
+    assert res.details["short_share"] == pytest.approx(40.0)  # 2 of 5 lines have < 10 letters
+    assert "en" in res.details["wrong_languages"]
+    assert sum(res.details["wrong_languages"].values()) == pytest.approx(100.0 * len(wrong) / 5)
 
 
-def test_offtarget_languages_table_lists_floor_and_caveat(tiny_layout: Path, tmp_path: Path) -> None:
-    from mtbench.report.lid_table import render_offtarget_languages
+def test_offtarget_details_table_lists_floor_and_caveat() -> None:
+    """The details table is the metric's own rendering (detail_columns, caveat), not a
+    table the report keeps for off-target by name."""
+    from mtbench.report.details import render_details
+    from mtbench.report.leaderboard import build_tables
+    from tests.results_factory import make_results
 
-    results = {"metrics": ["off-target"], "tasks": {"wmt22:en-hr": {
-        "src": "en", "tgt": "hr", "reference": {"off-target": 51.7},
-        "models": {"sys": {"off-target": {"score": 60.0, "extra": {"short_share": 1.5, "wrong_languages": {"sr": 40.0, "sh": 20.0}}}}}}}}
-    text = render_offtarget_languages(results)
-    assert "| *reference* | 51.70 |" in text
+    metric = OffTarget()
+    results = make_results({"wmt22:en-hr": {"sys": {"off-target": 60.0, "bleu": 10.0}}},
+                           {"off-target": False, "bleu": True}, segments=20, in_test_set=1671)
+    task = results.tasks["wmt22:en-hr"]
+    score = task.scores["sys"]["off-target"]
+    score.details = {"short_share": 1.5, "wrong_languages": {"sr": 40.0, "sh": 20.0}}
+    score.detail_columns = metric.detail_columns(score.details)
+    task.reference_floor["off-target"] = 51.7
+    task.caveats["off-target"] = metric.caveat(ScoringContext("en", "hr", [], {}))
+    tables = {t.metric.name: t for t in build_tables(results)}
+    otr_table, bleu_table = tables["off-target"], tables["bleu"]
+    text = render_details(results, otr_table)
+    assert "## wmt22:en-hr (first 20 of 1671 segments)" in text
+    assert "| *reference* | 51.70 | | |" in text
     assert "| sys | 60.00 | 1.5 | sr 40.0, sh 20.0 |" in text
+    assert "short (% of lines < 10 letters)" in text
     assert "Caveat: lid.176 splits Serbo-Croatian" in text
-    assert render_offtarget_languages({"metrics": ["bleu"], "tasks": {}}) is None
+    assert render_details(results, bleu_table) is None  # BLEU renders no details columns
 
 
 def test_letter_counts_by_hand() -> None:

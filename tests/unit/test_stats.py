@@ -19,8 +19,12 @@ from sacrebleu.metrics import BLEU, CHRF, TER
 from sacrebleu.significance import PairedTest
 
 from mtbench import stats as S
-from mtbench.metrics.base import MetricResult, ScoringContext
-from mtbench.metrics.sacrebleu_metrics import Bleu, Chrf
+from mtbench.metrics import sacrebleu_metrics as M
+from mtbench.metrics.base import MetricResult, ScoringContext, mean_from_stats, segment_score_stats
+from mtbench.metrics.offtarget import OffTarget
+from mtbench.metrics.sacrebleu_metrics import Bleu, Chrf, Ter
+
+MEAN = S.SegmentMean("comet")  # a segment-level metric, higher is better
 
 # ----------------------------------------------------------------------------------
 # Aggregators
@@ -47,7 +51,7 @@ BLEU_EDGE_CASES = [
 @pytest.mark.parametrize("row", BLEU_EDGE_CASES)
 @pytest.mark.parametrize("smooth", ["exp", "none", "floor", "add-k"])
 def test_bleu_aggregator_matches_sacrebleu_edge_cases(row: list[int], smooth: str) -> None:
-    ours = float(S.bleu_from_stats(np.array(row), smooth_method=smooth))
+    ours = float(M.bleu_from_stats(np.array(row), smooth_method=smooth))
     assert ours == pytest.approx(sacrebleu_bleu(row, smooth_method=smooth), rel=1e-12, abs=1e-9)
 
 
@@ -65,7 +69,7 @@ def bleu_rows(draw: st.DrawFn) -> list[int]:
 @settings(max_examples=300, deadline=None)
 @given(bleu_rows())
 def test_bleu_aggregator_matches_sacrebleu_random(row: list[int]) -> None:
-    assert float(S.bleu_from_stats(np.array(row))) == pytest.approx(sacrebleu_bleu(row), rel=1e-12, abs=1e-9)
+    assert float(M.bleu_from_stats(np.array(row))) == pytest.approx(sacrebleu_bleu(row), rel=1e-12, abs=1e-9)
 
 
 def test_bleu_aggregator_vectorized_over_resamples() -> None:
@@ -74,7 +78,7 @@ def test_bleu_aggregator_vectorized_over_resamples() -> None:
     total = np.maximum(hyp[..., None] - np.arange(4), 0)
     correct = (total * rng.random(total.shape) * (rng.random(total.shape) > 0.2)).astype(int)
     rows = np.concatenate([hyp[..., None], rng.integers(0, 500, size=(64, 3, 1)), correct, total], axis=-1)
-    out = S.bleu_from_stats(rows)
+    out = M.bleu_from_stats(rows)
     assert out.shape == (64, 3)
     expected = np.array([[sacrebleu_bleu(list(r)) for r in block] for block in rows])
     np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-9)
@@ -82,9 +86,9 @@ def test_bleu_aggregator_vectorized_over_resamples() -> None:
 
 def test_bleu_aggregator_rejects_bad_width() -> None:
     with pytest.raises(ValueError):
-        S.bleu_from_stats(np.zeros((3, 7)))
+        M.bleu_from_stats(np.zeros((3, 7)))
     with pytest.raises(ValueError):
-        S.bleu_from_stats(np.zeros(10), smooth_method="nope")
+        M.bleu_from_stats(np.zeros(10), smooth_method="nope")
 
 
 @pytest.mark.parametrize("word_order", [0, 2])
@@ -99,32 +103,37 @@ def test_chrf_aggregator_matches_sacrebleu(word_order: int) -> None:
     rows = np.stack([hyp, ref, match], axis=-1).reshape(50, 3 * orders)
     chrf = CHRF(word_order=word_order)
     expected = [chrf._compute_score_from_stats([int(x) for x in r]).score for r in rows]
-    assert S.chrf_from_stats(rows).tolist() == expected  # bit-identical
+    assert M.chrf_from_stats(rows).tolist() == expected  # bit-identical
 
 
 def test_ter_aggregator_matches_sacrebleu() -> None:
     rows = [[0, 0], [3, 0], [0, 5], [3, 5], [12.0, 7]]
     ter = TER()
     expected = [ter._compute_score_from_stats(r).score for r in rows]
-    np.testing.assert_allclose(S.ter_from_stats(np.array(rows)), expected, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(M.ter_from_stats(np.array(rows)), expected, rtol=0, atol=1e-12)
 
 
 def test_mean_aggregator_and_segment_stats() -> None:
-    st2 = S.segment_score_stats([0.5, 0.25, 1.0])
+    st2 = segment_score_stats([0.5, 0.25, 1.0])
     assert st2.tolist() == [[0.5, 1.0], [0.25, 1.0], [1.0, 1.0]]
-    assert float(S.mean_from_stats(st2.sum(axis=0))) == pytest.approx(1.75 / 3)
+    assert float(mean_from_stats(st2.sum(axis=0))) == pytest.approx(1.75 / 3)
     with pytest.raises(ValueError):
-        S.segment_score_stats(np.zeros((3, 2)))
+        segment_score_stats(np.zeros((3, 2)))
 
 
-def test_registry() -> None:
-    assert S.get_aggregator("bleu") is S.bleu_from_stats
-    assert S.get_aggregator("chrf") is S.chrf_from_stats
-    assert S.get_aggregator("chrf++") is S.chrf_from_stats
-    assert S.get_aggregator("chrf-w1") is S.chrf_from_stats
-    assert S.get_aggregator("ter") is S.ter_from_stats
-    assert S.get_aggregator("comet") is S.mean_from_stats
-    assert S.uses_corpus_stats("bleu") and not S.uses_corpus_stats("bleurt")
+def test_metrics_own_their_aggregation_and_direction() -> None:
+    """No table keyed by metric name: each metric aggregates with its own settings."""
+    row = np.array([10, 12, 6, 0, 0, 0, 10, 9, 8, 7])
+    assert float(Bleu().aggregate(row)) == pytest.approx(sacrebleu_bleu(list(row)), rel=1e-12)
+    assert float(Bleu(smooth_method="floor").aggregate(row)) == pytest.approx(
+        sacrebleu_bleu(list(row), smooth_method="floor"), rel=1e-12)
+    chrf_row = np.array([10, 12, 6] * 6)
+    assert float(Chrf().aggregate(chrf_row)) == CHRF()._compute_score_from_stats(list(chrf_row)).score
+    assert float(Ter().aggregate(np.array([3, 12]))) == pytest.approx(25.0)
+    assert float(OffTarget().aggregate(np.array([200.0, 4.0]))) == 50.0  # mean of 0/100 segment scores
+    assert [m.info().aggregation for m in (Bleu(), Chrf(), Ter(), OffTarget())] == [
+        "corpus statistics", "corpus statistics", "corpus statistics", "mean of segment scores"]
+    assert [m.higher_is_better for m in (Bleu(), Chrf(), Ter(), OffTarget())] == [True, True, False, False]
 
 
 # ----------------------------------------------------------------------------------
@@ -150,7 +159,7 @@ def test_ar_exact_p_value_by_enumeration() -> None:
 
 @pytest.mark.parametrize("seed", [12345, 7])
 def test_ar_monte_carlo_close_to_exact(seed: int) -> None:
-    res = S.paired_approximate_randomization({"base": AR_BASE, "sys": AR_SYS}, "comet", seed=seed)
+    res = S.paired_approximate_randomization({"base": AR_BASE, "sys": AR_SYS}, MEAN, seed=seed)
     r = res["sys"]
     assert r.delta == pytest.approx(1.25)
     assert r.score == pytest.approx(1.25) and r.baseline_score == 0.0
@@ -164,7 +173,7 @@ def test_bootstrap_monte_carlo_close_to_enumeration() -> None:
     d = np.array(AR_SYS)
     diffs = np.array([abs(d[list(ix)].mean()) for ix in itertools.product(range(4), repeat=4)])
     exact = float(np.mean(diffs - diffs.mean() > 1.25))
-    r = S.paired_bootstrap({"base": AR_BASE, "sys": AR_SYS}, "comet", n_resamples=20000)["sys"]
+    r = S.paired_bootstrap({"base": AR_BASE, "sys": AR_SYS}, MEAN, n_resamples=20000)["sys"]
     assert abs(r.p_value - exact) < 0.015
     # bootstrap mean of the system's mean score is the sample mean
     assert r.mean == pytest.approx(1.25, abs=0.03)
@@ -182,7 +191,7 @@ def noisy_scores(n: int, shift: float, seed: int) -> np.ndarray:
 def test_identical_systems() -> None:
     base = noisy_scores(200, 0.0, 1)
     systems = {"base": base, "same": base.copy()}
-    for res in (S.paired_bootstrap(systems, "comet"), S.paired_approximate_randomization(systems, "comet")):
+    for res in (S.paired_bootstrap(systems, MEAN), S.paired_approximate_randomization(systems, MEAN)):
         r = res["same"]
         assert r.delta == 0.0 and r.p_value == 1.0
         assert r.verdict() == "same" and not r.significant()
@@ -193,7 +202,7 @@ def test_identical_corpus_stats() -> None:
     hyp = rng.integers(1, 30, size=(100, 1))
     total = np.maximum(hyp - np.arange(4), 0)
     stats = np.concatenate([hyp, hyp + 1, total // 2, total], axis=1)
-    res = S.paired_bootstrap({"a": stats, "b": stats}, "bleu")
+    res = S.paired_bootstrap({"a": stats, "b": stats}, Bleu())
     assert res["b"].p_value == 1.0 and res["b"].delta == 0.0
     assert res["b"].mean == res["a"].mean  # paired: the same resamples
 
@@ -202,33 +211,33 @@ def test_clearly_better_and_direction() -> None:
     base = noisy_scores(300, 0.0, 1)
     better = base + 0.05 + noisy_scores(300, -0.5, 2) * 0.1
     systems = {"base": base, "better": better}
-    for res in (S.paired_bootstrap(systems, "comet"), S.paired_approximate_randomization(systems, "comet")):
+    for res in (S.paired_bootstrap(systems, MEAN), S.paired_approximate_randomization(systems, MEAN)):
         r = res["better"]
         assert r.p_value < 0.01 and r.delta > 0 and r.verdict() == "better"
         assert r.ci_low < r.mean < r.ci_high
         assert res["base"].p_value is None and res["base"].verdict() == "baseline"
     # same numbers for a lower-is-better metric: a higher score is significantly worse
-    r = S.paired_bootstrap(systems, "off_target")["better"]
+    r = S.paired_bootstrap(systems, OffTarget())["better"]
     assert not r.higher_is_better and r.verdict() == "worse"
-    r = S.paired_bootstrap(systems, "comet", higher_is_better=False)["better"]
+    r = S.paired_bootstrap(systems, S.SegmentMean(higher_is_better=False))["better"]
     assert r.verdict() == "worse"
 
 
 def test_seeding_and_signature() -> None:
     systems = {"a": noisy_scores(100, 0, 1), "b": noisy_scores(100, 0.02, 2)}
-    r1 = S.paired_bootstrap(systems, "bleurt")
-    r2 = S.paired_bootstrap(systems, "bleurt")
+    r1 = S.paired_bootstrap(systems, MEAN)
+    r2 = S.paired_bootstrap(systems, MEAN)
     assert r1 == r2
     assert r1["b"].seed == 12345 and r1["b"].signature == "bs:1000|seed:12345"
-    r3 = S.paired_bootstrap(systems, "bleurt", seed=1)
+    r3 = S.paired_bootstrap(systems, MEAN, seed=1)
     assert r3["b"].mean != r1["b"].mean and r3["b"].signature == "bs:1000|seed:1"
-    free = S.paired_bootstrap(systems, "bleurt", seed=None)
-    again = S.paired_bootstrap(systems, "bleurt", seed=free["b"].seed)
+    free = S.paired_bootstrap(systems, MEAN, seed=None)
+    again = S.paired_bootstrap(systems, MEAN, seed=free["b"].seed)
     assert free == again  # an unseeded run records the seed it drew
-    ar = S.paired_approximate_randomization(systems, "bleurt", n_trials=500)
+    ar = S.paired_approximate_randomization(systems, MEAN, n_trials=500)
     assert ar["b"].signature == "ar:500|bs:1000|seed:12345" and ar["b"].n_confidence == 1000
-    assert ar == S.paired_approximate_randomization(systems, "bleurt", n_trials=500)
-    no_ci = S.paired_approximate_randomization(systems, "bleurt", n_trials=500, n_confidence=0)
+    assert ar == S.paired_approximate_randomization(systems, MEAN, n_trials=500)
+    no_ci = S.paired_approximate_randomization(systems, MEAN, n_trials=500, n_confidence=0)
     assert no_ci["b"].signature == "ar:500|seed:12345"
     assert no_ci["b"].ci_low is None and no_ci["b"].mean is None and no_ci["b"].n_confidence == 0
     assert no_ci["b"].p_value == ar["b"].p_value  # the CI draws come after the mask
@@ -236,27 +245,27 @@ def test_seeding_and_signature() -> None:
 
 def test_shapes_order_and_validation() -> None:
     systems = {f"s{i}": noisy_scores(50, 0.01 * i, i) for i in range(4)}
-    res = S.paired_bootstrap(systems, "comet", baseline="s2", n_resamples=100)
+    res = S.paired_bootstrap(systems, MEAN, baseline="s2", n_resamples=100)
     assert list(res) == ["s2", "s0", "s1", "s3"]
     assert all(r.baseline == "s2" and r.n_resamples == 100 for r in res.values())
     assert res["s2"].to_dict()["system"] == "s2"
     assert [r.system for r in S.iter_significant(res)] == [r.system for r in res.values()
                                                             if r.p_value is not None and r.p_value < 0.05]
-    with pytest.raises(ValueError, match="baseline"):
-        S.paired_bootstrap(systems, "comet", baseline="nope")
+    with pytest.raises(ValueError, match="nope"):
+        S.paired_bootstrap(systems, MEAN, baseline="nope")
     with pytest.raises(ValueError, match="differ"):
-        S.paired_bootstrap({"a": [1.0, 2.0], "b": [1.0]}, "comet")
+        S.paired_bootstrap({"a": [1.0, 2.0], "b": [1.0]}, MEAN)
     with pytest.raises(ValueError, match="segments"):
-        S.paired_bootstrap({"a": np.zeros((0, 10)), "b": np.zeros((0, 10))}, "bleu")
+        S.paired_bootstrap({"a": np.zeros((0, 10)), "b": np.zeros((0, 10))}, Bleu())
     with pytest.raises(ValueError):
-        S.paired_bootstrap({"a": [1.0, float("nan")], "b": [1.0, 2.0]}, "comet")
+        S.paired_bootstrap({"a": [1.0, float("nan")], "b": [1.0, 2.0]}, MEAN)
     with pytest.raises(ValueError):
-        S.paired_bootstrap({}, "comet")
+        S.paired_bootstrap({}, MEAN)
     with pytest.raises(ValueError):
-        S.paired_approximate_randomization(systems, "comet", n_trials=0)
+        S.paired_approximate_randomization(systems, MEAN, n_trials=0)
     with pytest.raises(ValueError):
-        S.paired_bootstrap({"a": np.zeros(10), "b": np.zeros(10)}, "bleu")  # scores given for a corpus metric
-    single = S.paired_approximate_randomization({"only": [1.0, 2.0]}, "comet", n_trials=10)
+        S.paired_bootstrap({"a": np.zeros(10), "b": np.zeros(10)}, Bleu())  # scores given for a corpus metric
+    single = S.paired_approximate_randomization({"only": [1.0, 2.0]}, MEAN, n_trials=10)
     assert list(single) == ["only"] and single["only"].p_value is None
 
 
@@ -294,7 +303,7 @@ def test_bootstrap_equals_plain_loop() -> None:
     ctx = ScoringContext("xx", "en", refs, {"A": refs})
     stats = Bleu(tokenize="13a").segment_statistics(ctx, systems)
     names = list(systems)
-    res = S.paired_bootstrap({n: stats[i] for i, n in enumerate(names)}, "bleu", n_resamples=200, seed=5)
+    res = S.paired_bootstrap({n: stats[i] for i, n in enumerate(names)}, Bleu(), n_resamples=200, seed=5)
     idx = np.random.default_rng(5).choice(len(refs), size=(200, len(refs)), replace=True)
     bleu = BLEU()
     loop = {n: np.array([bleu._compute_score_from_stats([int(x) for x in stats[i][ix].sum(0)]).score for ix in idx])
@@ -327,7 +336,7 @@ def test_same_numbers_as_sacrebleu_paired_test(test_type: str, monkeypatch: pyte
     hyps = {n: systems[n] for n in names}
     for key, metric in (("BLEU", Bleu(tokenize="13a")), ("chrF2", Chrf())):
         results = metric.score_systems(ctx, hyps)
-        ours = S.paired_test(results, test_type, n_samples=n_samples)
+        ours = S.paired_test(results, metric, test_type, n_samples=n_samples)
         for n, sb_res in zip(sb_scores["System"], sb_scores[key]):
             r = ours[n]
             assert r.score == pytest.approx(sb_res.score, abs=1e-9)
@@ -345,16 +354,36 @@ def test_same_numbers_as_sacrebleu_paired_test(test_type: str, monkeypatch: pyte
 def test_paired_test_from_metric_results() -> None:
     comet = {n: MetricResult("comet", float(np.mean(s)), "sig", list(s)) for n, s in
              (("a", noisy_scores(80, 0, 1)), ("b", noisy_scores(80, 0.1, 2)))}
-    res = S.paired_test(comet, "ar", n_samples=1000)
+    res = S.paired_test(comet, MEAN, "ar", n_samples=1000)
     assert res["b"].metric == "comet" and res["b"].signature.startswith("ar:1000|")
     assert res["b"].score == pytest.approx(comet["b"].score)
     bad = {"a": MetricResult("bleu", 50.0, "sig", [1.0], [[3, 3, 3, 2, 1, 0, 3, 2, 1, 0]])}
-    with pytest.raises(ValueError, match="aggregator"):
-        S.paired_test(bad)
+    with pytest.raises(ValueError, match="aggregate"):
+        S.paired_test(bad, Bleu())
     with pytest.raises(ValueError, match="unknown test"):
-        S.paired_test(comet, "t-test")
-    ter = {n: MetricResult("ter", 10.0 * e, "sig", [10.0 * e], [[e, 10]], higher_is_better=False)
-           for n, e in (("a", 2), ("b", 5))}
-    out = S.paired_test(ter, n_samples=50)
+        S.paired_test(comet, MEAN, "t-test")
+    ter = {n: MetricResult("ter", 10.0 * e, "sig", [10.0 * e], [[e, 10]]) for n, e in (("a", 2), ("b", 5))}
+    out = S.paired_test(ter, Ter(), n_samples=50)
     assert out["b"].delta == pytest.approx(30.0) and not out["b"].higher_is_better
     assert math.isclose(out["a"].score, 20.0)
+
+
+@pytest.mark.parametrize("test_type", ["bs", "ar"])
+def test_pairwise_matrix_is_the_table_test(test_type: str) -> None:
+    """A pairwise matrix over any subset of the systems gives, for each column, the
+    p-values that the same test against that column's system gives (shared draws)."""
+    refs, systems = synthetic_corpus()
+    ctx = ScoringContext("xx", "en", refs, {"A": refs})
+    stats = Bleu(tokenize="13a").segment_statistics(ctx, systems)
+    data = {n: stats[i] for i, n in enumerate(systems)}
+    test = S.PairedTest(data, Bleu(), test_type, n=300, seed=7)
+    names, p, delta = test.pairwise(["good", "base", "bad"])
+    assert names == ["good", "base", "bad"] and np.isnan(p[0, 0]) and np.isnan(delta[1, 1])
+    for j, col in enumerate(names):
+        alone = S.PairedTest(data, Bleu(), test_type, n=300, seed=7).against(col)
+        for i, row in enumerate(names):
+            if i != j:
+                assert p[i, j] == alone[row].p_value
+                assert delta[i, j] == pytest.approx(alone[row].delta, abs=1e-12)
+    assert np.allclose(delta, -delta.T, equal_nan=True)
+    assert np.array_equal(p, p.T, equal_nan=True)  # both tests are symmetric in the pair

@@ -12,6 +12,7 @@ torch = pytest.importorskip("torch")
 
 from mtbench.train import losses  # noqa: E402
 from mtbench.train.data import add_noise, conflicting_language  # noqa: E402
+from tests.tolerance import close  # noqa: E402
 
 IGN = -100
 
@@ -34,15 +35,15 @@ def test_masked_nll_ignores_prompt_positions() -> None:
     # labels: [prompt, prompt(-100), 2]: only position 1's logits predicting token 2 count.
     logits, labels = batch([IGN, IGN, 2])
     expected = -math.log(softmax(ROWS[1])[2])
-    assert losses.masked_nll(logits, labels).item() == pytest.approx(expected, rel=1e-6)
+    assert losses.masked_nll(logits, labels).item() == close(expected)
     # Two targets: mean of the two token NLLs (position 0 -> token 1, position 1 -> token 2).
     logits, labels = batch([IGN, 1, 2])
     expected2 = (-math.log(softmax(ROWS[0])[1]) - math.log(softmax(ROWS[1])[2])) / 2
-    assert losses.masked_nll(logits, labels).item() == pytest.approx(expected2, rel=1e-6)
+    assert losses.masked_nll(logits, labels).item() == close(expected2)
     # The last position's logits predict nothing (no label after it): changing them is a no-op.
     changed = logits.clone()
     changed[0, 2] = torch.tensor([9.0, -9.0, 0.0])
-    assert losses.masked_nll(changed, labels).item() == pytest.approx(expected2, rel=1e-6)
+    assert losses.masked_nll(changed, labels).item() == close(expected2)
 
 
 def test_masked_nll_pools_tokens_over_the_batch() -> None:
@@ -50,7 +51,7 @@ def test_masked_nll_pools_tokens_over_the_batch() -> None:
     logits = torch.tensor([ROWS, ROWS])
     labels = torch.tensor([[IGN, 1, 2], [IGN, IGN, 0]])
     nlls = [-math.log(softmax(ROWS[0])[1]), -math.log(softmax(ROWS[1])[2]), -math.log(softmax(ROWS[1])[0])]
-    assert losses.masked_nll(logits, labels).item() == pytest.approx(sum(nlls) / 3, rel=1e-6)
+    assert losses.masked_nll(logits, labels).item() == close(sum(nlls) / 3)
 
 
 def test_unlikelihood_on_a_known_distribution() -> None:
@@ -58,7 +59,7 @@ def test_unlikelihood_on_a_known_distribution() -> None:
     p1 = softmax(ROWS[0])[1]
     p2 = softmax(ROWS[1])[2]
     expected = (-math.log(1 - p1) - math.log(1 - p2)) / 2
-    assert losses.unlikelihood(logits, labels).item() == pytest.approx(expected, rel=1e-6)
+    assert losses.unlikelihood(logits, labels).item() == close(expected)
 
 
 def test_unlikelihood_clamps_a_certain_token() -> None:
@@ -79,8 +80,8 @@ def test_sequence_logprob_sum_and_mean() -> None:
     a = math.log(softmax(ROWS[0])[1]) + math.log(softmax(ROWS[1])[2])
     b = math.log(softmax(ROWS[1])[0])
     total, mean = losses.sequence_logprob(logits, labels)
-    assert total.tolist() == pytest.approx([a, b], rel=1e-6)
-    assert mean.tolist() == pytest.approx([a / 2, b], rel=1e-6)
+    assert total.tolist() == close([a, b])
+    assert mean.tolist() == close([a / 2, b])
 
 
 # TIM: chosen and rejected share the prompt (ids 5, 6) and diverge at position 2.
@@ -96,7 +97,7 @@ def test_tim_sigmoid_preference_on_known_rewards() -> None:
     diffs = [2.0 - 1.5, 0.5 - 1.0, 1.0 - (-1.0)]
     expected = sum(-math.log(1 / (1 + math.exp(-d))) for d in diffs) / 3
     got = losses.tim_preference_loss(RC, RR, CHOSEN, REJECTED, C_MASK, R_MASK, "sigmoid")
-    assert got.item() == pytest.approx(expected, rel=1e-6)
+    assert got.item() == close(expected)
 
 
 def test_tim_margin_preference_on_known_rewards() -> None:
@@ -104,7 +105,7 @@ def test_tim_margin_preference_on_known_rewards() -> None:
     # MarginRankingLoss mean = (0.5 + 1 + 0) / 3, then TIM divides by n = 3 again.
     expected = (0.5 + 1.0 + 0.0) / 3 / 3
     got = losses.tim_preference_loss(RC, RR, CHOSEN, REJECTED, C_MASK, R_MASK, "margin")
-    assert got.item() == pytest.approx(expected, rel=1e-6)
+    assert got.item() == close(expected)
 
 
 def test_tim_preference_averages_over_the_batch_and_skips_no_divergence_at_0() -> None:
@@ -118,7 +119,7 @@ def test_tim_preference_averages_over_the_batch_and_skips_no_divergence_at_0() -
     diffs = [0.5, -0.5, 2.0]
     one = sum(math.log(1 + math.exp(-d)) for d in diffs) / 3
     got = losses.tim_preference_loss(rc, rr, chosen, rejected, cm, rm, "sigmoid")
-    assert got.item() == pytest.approx(one / 2, rel=1e-6)
+    assert got.item() == close(one / 2)
 
 
 def test_tim_total_loss() -> None:

@@ -11,6 +11,7 @@ import pytest
 from mtbench.errors import MtbenchError
 from mtbench.report.leaderboard import build_tables, render_summary, write_leaderboards
 from mtbench.tasks import Task, resolve_tasks
+from tests.results_factory import make_results
 
 
 def _suite(folder: Path, body: str) -> Path:
@@ -42,45 +43,37 @@ def test_zero_shot_naming_a_task_outside_the_suite_is_an_error(tmp_path: Path) -
         resolve_tasks("bad", [inc])
 
 
-def _results() -> dict:
-    def entry(score: float, higher: bool = True) -> dict:
-        return {"score": score, "higher_is_better": higher, "signature": "sig"}
-
+def _results(zero_shot: tuple[str, ...] = ("wmt22:cs-en",)):
     scores = {  # task -> model -> (bleu, off-target)
         "wmt22:de-en": {"a": (30.0, 1.0), "b": (20.0, 2.0)},
         "wmt22:en-de": {"a": (20.0, 3.0), "b": (24.0, 1.0)},
         "wmt22:cs-en": {"a": (10.0, 40.0), "b": (16.0, 10.0)},
     }
-    tasks = {}
-    for name, per_model in scores.items():
-        src, tgt = name.split(":")[1].split("-")
-        tasks[name] = {"src": src, "tgt": tgt, "zero_shot": name == "wmt22:cs-en",
-                       "models": {m: {"bleu": entry(b), "off-target": entry(o, False)} for m, (b, o) in per_model.items()}}
-    return {"metrics": ["bleu", "off-target"], "tasks": tasks}
+    return make_results({t: {m: {"bleu": b, "off-target": o} for m, (b, o) in per.items()} for t, per in scores.items()},
+                        {"bleu": True, "off-target": False}, zero_shot=zero_shot)
 
 
 def test_supervised_and_zero_shot_averages_by_hand() -> None:
     bleu, otr = build_tables(_results())
-    assert bleu["average_columns"] == ["xx->en", "en->xx", "supervised", "zero-shot", "avg"]
-    rows = {r["model"]: r["averages"] for r in bleu["rows"]}
+    assert bleu.average_columns == ["xx->en", "en->xx", "supervised", "zero-shot", "avg"]
+    rows = {r.model: r.averages for r in bleu.rows}
     assert rows["a"]["supervised"] == pytest.approx(25.0)  # (30 + 20) / 2
     assert rows["a"]["zero-shot"] == pytest.approx(10.0)
     assert rows["b"]["supervised"] == pytest.approx(22.0)  # (20 + 24) / 2
     assert rows["b"]["avg"] == pytest.approx(20.0)  # (20 + 24 + 16) / 3
-    orows = {r["model"]: r["averages"] for r in otr["rows"]}
-    assert orows["a"]["zero-shot"] == pytest.approx(40.0) and otr["best"]["zero-shot"] == pytest.approx(10.0)
+    orows = {r.model: r.averages for r in otr.rows}
+    assert orows["a"]["zero-shot"] == pytest.approx(40.0) and otr.best["zero-shot"] == pytest.approx(10.0)
 
 
 def test_no_zero_shot_columns_without_both_kinds() -> None:
-    res = _results()
-    res["tasks"]["wmt22:cs-en"]["zero_shot"] = False
-    assert build_tables(res)[0]["average_columns"] == ["xx->en", "en->xx", "avg"]
+    assert build_tables(_results(zero_shot=()))[0].average_columns == ["xx->en", "en->xx", "avg"]
 
 
 def test_summary_puts_metrics_side_by_side(tmp_path: Path) -> None:
-    tables = write_leaderboards(tmp_path, _results())
+    results = _results()
+    tables = write_leaderboards(tmp_path, results)
     text = (tmp_path / "summary.md").read_text(encoding="utf-8")
-    assert text == render_summary(tables)
+    assert text == render_summary(tables, results)
     header = next(line for line in text.splitlines() if line.startswith("| model"))
     assert "bleu supervised ↑" in header and "off-target zero-shot ↓" in header
     row_a = next(line for line in text.splitlines() if line.startswith("| a |")).split(" | ")
@@ -89,6 +82,7 @@ def test_summary_puts_metrics_side_by_side(tmp_path: Path) -> None:
     assert row_a[3] == "**25.00**" and row_a[2] == "20.00"  # best supervised bold; en->xx b's 24 wins
     assert row_a[9].strip(" |*") == "40.00"  # off-target zero-shot of a (worst, not bold)
     assert "Zero-shot (unseen in training): wmt22:cs-en" in text
+    assert text.startswith("# Summary — 100 segments per direction")
 
 
 @pytest.mark.parametrize("suite, n_tasks, n_zero_shot", [("smollm2-lat-cpu", 7, 3), ("mfti-unseen", 18, 10)])

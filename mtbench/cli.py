@@ -56,7 +56,7 @@ def _config_from_args(args: argparse.Namespace) -> RunConfig:
 def cmd_run(args: argparse.Namespace) -> int:
     from mtbench.runner import run
 
-    out = run(_config_from_args(args), log=lambda msg: print(msg, file=sys.stderr))
+    out = run(_config_from_args(args), log=lambda msg: print(msg, file=sys.stderr), wait=args.wait, force=args.force)
     print((out.path / "report" / "leaderboard.md").read_text(encoding="utf-8"))
     return 0
 
@@ -112,7 +112,7 @@ def _score_run_dir(args: argparse.Namespace) -> int:
     if args.task or args.hyp:
         raise MtbenchError("--run scores a run directory; leave out --task/--hyp (they score loose files)")
     metrics = _split(args.metrics) if args.metrics else None
-    score_run(args.run, log=lambda msg: print(msg, file=sys.stderr), metrics=metrics)
+    score_run(args.run, log=lambda msg: print(msg, file=sys.stderr), metrics=metrics, wait=args.wait)
     return 0
 
 
@@ -268,6 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--systems", help="folder in the data layout whose systems/ and llm_outputs/ are scored (default: data dir)")
     p.add_argument("--limit", type=int, help="only the first N segments of each task")
     p.add_argument("--out", help="run directory (default: runs/<name>)")
+    p.add_argument("--wait", action="store_true", help="wait while another process writes the run directory (default: fail)")
+    p.add_argument("--force", action="store_true", help="write into a non-empty --out folder that is not an mtbench run")
     p.add_argument("--workers", type=int, help="scoring processes (default 0: one per CPU core)")
     _add_statistics_flags(p)
     g = p.add_argument_group("models and generation")
@@ -291,6 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("score", help="score a run directory (--run) or loose hypothesis files for one task")
     p.add_argument("--run", metavar="RUN_DIR", help="score this run directory's generations (resumes; --metrics replaces its metrics)")
+    p.add_argument("--wait", action="store_true", help="wait while another process writes the run directory (default: fail)")
     p.add_argument("--task", help="one task, e.g. wmt22:de-en")
     p.add_argument("--hyp", action="append", help="hypothesis file (repeatable)")
     p.add_argument("--format", choices=["text", "json", "jsonl"], default="text",
@@ -331,6 +334,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from mtbench.proc import die_with_parent_from_env
+
+    die_with_parent_from_env()  # a scoring stage started by `mtbench run` dies with it
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -27,6 +27,8 @@ from mtbench.generate import GenerationCache, default_cache_path, generate_rows,
 from mtbench.models.base import DecodingParams, Request
 from mtbench.models.spec import accepted_options, build_backend, parse_model_spec
 from mtbench.prompts import ADAPTERS, make_adapter
+from mtbench.proc import child_env
+from mtbench.runlock import RunLock
 from mtbench.scoring import input_key, score_alone, score_run
 from mtbench.store import RunDir, environment_versions, git_revision
 from mtbench.tasks import Task, resolve_tasks, single_suite, suite_limit
@@ -147,8 +149,11 @@ def apply_suite_settings(cfg: RunConfig, include: list[Path]) -> RunConfig:
     return merged
 
 
-def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: dict[str, Any] | None = None) -> RunDir:
-    """``translators``: name -> a Python object with ``translate(list[Request])`` (the API)."""
+def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: dict[str, Any] | None = None,
+        wait: bool = False, force: bool = False) -> RunDir:
+    """``translators``: name -> a Python object with ``translate(list[Request])`` (the API).
+    ``wait``: wait for another writer of the run directory instead of failing;
+    ``force``: write into a non-empty folder that is not a run directory."""
     t_start = time.time()
     cfg.validate()
     include = [Path(p) for p in cfg.include_path]
@@ -190,77 +195,79 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
             f"{', '.join(str(r) for r, _ in roots)}; point --systems at a folder in mtbench's data layout or give --model")
     check_report_names(cfg, plans, generators)
     t_loaded = time.time()
+    out.check_is_run_or_empty(force)
     out.ensure_writable()
-    cache = GenerationCache(cfg.cache or default_cache_path()) if generators else None
-    resolved = cfg.to_dict()
-    resolved.update(out=str(out.path), limit=limit, data_dir=str(data_dir) if data_dir else None,
-                    systems=[str(r) for r, _ in roots], tasks_resolved=[t.name for t in tasks],
-                    models_resolved={p.task.name: list(p.outputs) + [g.name for g in generators] for p in plans})
-    out.write_config(resolved)
+    with RunLock(out.path, wait=wait, log=log) as lock:  # one writer per run directory, from here on
+        cache = GenerationCache(cfg.cache or default_cache_path()) if generators else None
+        resolved = cfg.to_dict()
+        resolved.update(out=str(out.path), limit=limit, data_dir=str(data_dir) if data_dir else None,
+                        systems=[str(r) for r, _ in roots], tasks_resolved=[t.name for t in tasks],
+                        models_resolved={p.task.name: list(p.outputs) + [g.name for g in generators] for p in plans})
+        out.write_config(resolved)
 
-    # 2. Generations: precomputed outputs are imported; models generate (cached, resumable).
-    imported = 0
-    for plan in plans:
-        out.write_testdata(plan.task.name, task_info(plan.task, len(plan.data.source)), plan.source, plan.refs)
-        for model, lines in plan.outputs.items():
-            mine = model in plan.files_under_test
-            sha = input_key({"outputs": sha256_lines(lines), "under_test": mine})
-            if out.has_generation(plan.task.name, model, sha):
-                continue
-            out.write_generation(plan.task.name, model, lines, {
-                "model": model, "backend": "files", "kind": "files:DIR" if mine else "files", "under_test": mine,
-                "path": str(plan.files[model].path), "file_sha256": sha256_file(plan.files[model].path),
-                "input_sha256": sha, "segments": len(lines)})
-            imported += 1
-    generation_log: dict[str, Any] = {}
-    for g in generators:
-        fingerprint = g.backend.fingerprint() if hasattr(g.backend, "fingerprint") else {"python": g.spec}
-        generation_log[g.name] = {"spec": g.spec, "adapter": g.adapter.describe(), "decoding": g.decoding.to_dict(),
-                                  "fingerprint": fingerprint, "tasks": {}}
+        # 2. Generations: precomputed outputs are imported; models generate (cached, resumable).
+        imported = 0
         for plan in plans:
-            requests = prompts[(g.name, plan.task.name)]
-            key = input_key({"fingerprint": fingerprint, "adapter": g.adapter.describe(), "decoding": g.decoding.to_dict(),
-                             "prompts": sha256_lines([r.prompt for r in requests])})
-            if out.has_generation(plan.task.name, g.name, key):
-                generation_log[g.name]["tasks"][plan.task.name] = {"generated": 0, "from_run_dir": len(requests)}
-                continue
-            log(f"generating {plan.task.name} with {g.name}: {len(requests)} segment(s)")
-            if hasattr(g.backend, "generate"):
-                rows, stats = generate_rows(g.backend, g.adapter, requests, g.decoding, cache, g.adapter.describe())
-                info = {"generated": stats.generated, "from_cache": stats.segments - stats.generated,
-                        "new_tokens": stats.new_tokens, "seconds": round(stats.seconds, 3)}
-                kind = "generated"
-            else:
-                rows = translate_rows(g.backend, requests)
-                info = {"generated": len(rows)}
-                kind = "python"
-            out.write_generation_rows(plan.task.name, g.name, rows, {
-                "model": g.name, "backend": g.spec, "kind": kind, "under_test": True, "adapter": g.adapter_name,
-                "fingerprint": fingerprint,
-                "decoding": g.decoding.to_dict(), "input_sha256": key, "segments": len(rows), **info})
-            generation_log[g.name]["tasks"][plan.task.name] = info
-    release(generators)
-    t_generated = time.time()
-    out.write_json("manifest.json", {
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "versions": environment_versions(),
-        "git_revision": git_revision(),
-        "data": {p.task.name: {"origin": p.data.origin, "checksum": p.data.checksum(), "segments": len(p.source),
-                               "segments_in_test_set": len(p.data.source), "refs": list(p.refs)} for p in plans},
-        "systems": {p.task.name: {m: {"path": str(f.path), "sha256": sha256_file(f.path)} for m, f in p.files.items()}
-                    for p in plans},
-        "models": generation_log,
-        "work": {"generations_imported": imported},
-        "timings_s": {"load": round(t_loaded - t_start, 3), "generate": round(t_generated - t_loaded, 3)},
-    })
+            out.write_testdata(plan.task.name, task_info(plan.task, len(plan.data.source)), plan.source, plan.refs)
+            for model, lines in plan.outputs.items():
+                mine = model in plan.files_under_test
+                sha = input_key({"outputs": sha256_lines(lines), "under_test": mine})
+                if out.has_generation(plan.task.name, model, sha):
+                    continue
+                out.write_generation(plan.task.name, model, lines, {
+                    "model": model, "backend": "files", "kind": "files:DIR" if mine else "files", "under_test": mine,
+                    "path": str(plan.files[model].path), "file_sha256": sha256_file(plan.files[model].path),
+                    "input_sha256": sha, "segments": len(lines)})
+                imported += 1
+        generation_log: dict[str, Any] = {}
+        for g in generators:
+            fingerprint = g.backend.fingerprint() if hasattr(g.backend, "fingerprint") else {"python": g.spec}
+            generation_log[g.name] = {"spec": g.spec, "adapter": g.adapter.describe(), "decoding": g.decoding.to_dict(),
+                                      "fingerprint": fingerprint, "tasks": {}}
+            for plan in plans:
+                requests = prompts[(g.name, plan.task.name)]
+                key = input_key({"fingerprint": fingerprint, "adapter": g.adapter.describe(), "decoding": g.decoding.to_dict(),
+                                 "prompts": sha256_lines([r.prompt for r in requests])})
+                if out.has_generation(plan.task.name, g.name, key):
+                    generation_log[g.name]["tasks"][plan.task.name] = {"generated": 0, "from_run_dir": len(requests)}
+                    continue
+                log(f"generating {plan.task.name} with {g.name}: {len(requests)} segment(s)")
+                if hasattr(g.backend, "generate"):
+                    rows, stats = generate_rows(g.backend, g.adapter, requests, g.decoding, cache, g.adapter.describe())
+                    info = {"generated": stats.generated, "from_cache": stats.segments - stats.generated,
+                            "new_tokens": stats.new_tokens, "seconds": round(stats.seconds, 3)}
+                    kind = "generated"
+                else:
+                    rows = translate_rows(g.backend, requests)
+                    info = {"generated": len(rows)}
+                    kind = "python"
+                out.write_generation_rows(plan.task.name, g.name, rows, {
+                    "model": g.name, "backend": g.spec, "kind": kind, "under_test": True, "adapter": g.adapter_name,
+                    "fingerprint": fingerprint,
+                    "decoding": g.decoding.to_dict(), "input_sha256": key, "segments": len(rows), **info})
+                generation_log[g.name]["tasks"][plan.task.name] = info
+        release(generators)
+        t_generated = time.time()
+        out.write_json("manifest.json", {
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "versions": environment_versions(),
+            "git_revision": git_revision(),
+            "data": {p.task.name: {"origin": p.data.origin, "checksum": p.data.checksum(), "segments": len(p.source),
+                                   "segments_in_test_set": len(p.data.source), "refs": list(p.refs)} for p in plans},
+            "systems": {p.task.name: {m: {"path": str(f.path), "sha256": sha256_file(f.path)} for m, f in p.files.items()}
+                        for p in plans},
+            "models": generation_log,
+            "work": {"generations_imported": imported},
+            "timings_s": {"load": round(t_loaded - t_start, 3), "generate": round(t_generated - t_loaded, 3)},
+        })
 
-    # 3. Scores, results, report: in a fresh process, after generation let go of the
-    #    accelerator (and so that a crash in a metric cannot take generations with it).
-    if isolate_scoring:
-        score_in_subprocess(out)
-    else:
-        score_run(out.path, log)
-    return out
+        # 3. Scores, results, report: in a fresh process, after generation let go of the
+        #    accelerator (and so that a crash in a metric cannot take generations with it).
+        if isolate_scoring:
+            score_in_subprocess(out, lock.child_env())
+        else:
+            score_run(out.path, log)
+        return out
 
 
 def check_report_names(cfg: RunConfig, plans: Sequence[TaskPlan], generators: Sequence[Generator]) -> None:
@@ -292,10 +299,11 @@ def release(generators: list[Generator]) -> None:
             torch.cuda.empty_cache()
 
 
-def score_in_subprocess(out: RunDir) -> None:
-    """`mtbench score --run OUT` in a new interpreter; its messages go straight to stderr."""
+def score_in_subprocess(out: RunDir, env: dict[str, str]) -> None:
+    """`mtbench score --run OUT` in a new interpreter, under this process's lock of the
+    run directory and dying with it; its messages go straight to stderr."""
     cmd = [sys.executable, "-m", "mtbench", "score", "--run", str(out.path)]
-    rc = subprocess.run(cmd).returncode
+    rc = subprocess.run(cmd, env=child_env(env)).returncode
     if rc != 0:
         # The scoring process already printed its one-line reason.
         raise MtbenchError("", exit_code=rc, quiet=True)

@@ -22,7 +22,9 @@ from mtbench.errors import MtbenchError
 from mtbench.metrics import check_metric_names, make_metric
 from mtbench.metrics.base import Metric, MetricResult, ScoringContext
 from mtbench.plugins import load_include_python
+from mtbench.proc import die_with_parent
 from mtbench.results import ModelInfo, Results, Score, TaskResult
+from mtbench.runlock import RunLock
 from mtbench.store import RunDir
 from mtbench.textio import read_json, sha256_lines
 
@@ -113,7 +115,8 @@ def run_score_jobs(jobs: Sequence[ScoreJob], workers: int, log: Log = print,
             yield job, _score_job(job, instances[job.metric])
     else:
         method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-        with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context(method)) as pool:
+        with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context(method), initializer=die_with_parent,
+                                 initargs=(os.getpid(),)) as pool:  # SIGKILL of this process takes them too
             futures = {pool.submit(_score_job, job): job for job in light}
             for fut in as_completed(futures):
                 job = futures[fut]
@@ -159,15 +162,22 @@ def load_task_inputs(out: RunDir, config: Mapping[str, Any]) -> list[TaskInputs]
     return tasks
 
 
-def score_run(path: str | Path, log: Log = print, metrics: Sequence[str] | None = None) -> RunDir:
+def score_run(path: str | Path, log: Log = print, metrics: Sequence[str] | None = None, wait: bool = False) -> RunDir:
     """Score every (task, model, metric) of a run directory that has no valid score yet,
     then write results.json (with its statistics) and the run's report. ``metrics``
-    replaces the run's metric list (recorded in run.yaml)."""
+    replaces the run's metric list (recorded in run.yaml). Holds the run directory's
+    lock (or works under the lock of the `mtbench run` that started it)."""
+    out = RunDir(path)
+    out.read_config()  # one line for a folder that is not a run, before a lock file is made there
+    with RunLock(out.path, wait=wait, log=log):
+        return _score_run(out, log, metrics)
+
+
+def _score_run(out: RunDir, log: Log, metrics: Sequence[str] | None) -> RunDir:
     from mtbench.report.build import analyse, write_report
     from mtbench.report.leaderboard import run_notes
 
     t_start = time.time()
-    out = RunDir(path)
     config = out.read_config()
     load_include_python([Path(p) for p in config.get("include_path") or []])  # plugin metrics
     if metrics:

@@ -38,6 +38,21 @@ class RunDir:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
 
+    def check_is_run_or_empty(self, force: bool = False) -> None:
+        """A run directory is recognised by its run.yaml or manifest.json; a folder with
+        other files (a user's own) is not written into unless ``force``."""
+        if force or not self.path.exists():
+            return
+        if not self.path.is_dir():
+            raise MtbenchError(f"--out {self.path} is a file, not a folder; choose a new folder for the run")
+        if (self.path / "run.yaml").exists() or (self.path / "manifest.json").exists():
+            return
+        others = sorted(p.name for p in self.path.iterdir() if not p.name.startswith(".mtbench"))
+        if others:
+            shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+            raise MtbenchError(f"--out {self.path} is not an mtbench run directory and not empty ({shown}); "
+                               f"choose a new or empty folder, or add --force to write into it anyway")
+
     def ensure_writable(self) -> None:
         """Fail early, before any work, if the run directory cannot be written."""
         try:

@@ -31,6 +31,10 @@ def read_lines(path: str | os.PathLike[str], what: str = "file") -> list[str]:
         raise MtbenchError(f"{what} is a directory, not a text file: {p}") from None
     except PermissionError:
         raise MtbenchError(f"{what} is not readable: {p} (check its permissions)") from None
+    binary = binary_reason(data)
+    if binary:
+        raise MtbenchError(f"{what} looks binary, not text: {p} ({binary}); give a UTF-8 text file with one "
+                           f"segment per line")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -50,6 +54,31 @@ def read_lines(path: str | os.PathLike[str], what: str = "file") -> list[str]:
     if lines and all(line.endswith("\r") for line in lines):
         lines = [line[:-1] for line in lines]
     return lines
+
+
+_CONTROL = bytes(b for b in range(32) if b not in (9, 10, 13)) + b"\x7f"  # bytes text files do not hold
+
+
+def binary_reason(data: bytes, sample: int = 1 << 16) -> str | None:
+    """Why ``data`` is not a text file, or None. A text file may hold a stray NUL or
+    control character (LLM output can); a file of which more than 10% of the first
+    64 KiB are NUL or control bytes (2% when it is not UTF-8 either) is binary: an
+    image, an archive, a NUL-filled file."""
+    head = data[:sample]
+    if not head:
+        return None
+    nul = head.count(0)
+    control = len(head) - len(head.translate(None, _CONTROL))
+    try:
+        head.decode("utf-8")
+        limit = 0.10
+    except UnicodeDecodeError as exc:
+        limit = 0.10 if exc.start >= len(head) - 3 else 0.02  # a character cut at the sample's end is still text
+    if control / len(head) > limit:
+        what = f"{100 * nul / len(head):.0f}% NUL bytes" if nul > control / 2 else \
+            f"{100 * control / len(head):.0f}% control bytes"
+        return f"{what} in its first {len(head):,} bytes"
+    return None
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:

@@ -17,6 +17,10 @@ def load_yaml(path: str | Path, text: str | None = None) -> Any:
             text = p.read_text(encoding="utf-8-sig")
         except FileNotFoundError:
             raise MtbenchError(f"YAML file not found: {p} (check the path)") from None
+        except IsADirectoryError:
+            raise MtbenchError(f"{p} is a folder, not a YAML file; give the configuration file itself") from None
+        except PermissionError:
+            raise MtbenchError(f"YAML file {p} is not readable (check its permissions)") from None
         except UnicodeDecodeError:
             raise MtbenchError(f"YAML file is not valid UTF-8: {p}") from None
     try:

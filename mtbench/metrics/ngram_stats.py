@@ -81,7 +81,8 @@ def encode(docs: Sequence[Sequence[Sequence[int]] | Sequence[str]], as_chars: bo
     total = int(lengths.sum())
     if as_chars:
         big = "".join("".join(doc) for doc in docs)  # type: ignore[arg-type]
-        units = np.frombuffer(big.encode("utf-32-le"), dtype="<u4").astype(np.int64)
+        # surrogatepass: a lone surrogate (valid in a Python str, as sacrebleu reads it) is one unit
+        units = np.frombuffer(big.encode("utf-32-le", "surrogatepass"), dtype="<u4").astype(np.int64)
     else:
         chain = itertools.chain.from_iterable  # flat iterator over all ids, no per-segment arrays
         units = np.fromiter(chain(chain(docs)), dtype=np.int64, count=total)

@@ -115,11 +115,12 @@ def identify(lines: Sequence[str], model_path: Path | None = None) -> tuple[list
     path = str(model_path or default_lid_model())
     fast = _load_fast(path)
     if fast is not None:
-        import pandas as pd
-
-        codes, distinct = pd.factorize(np.asarray(lines, dtype=object))
-        labels, probs = fast.predict(distinct.tolist(), threads=_threads())
-        return np.asarray(labels, dtype=object)[codes].tolist(), probs[codes].tolist()
+        # de-duplicated with a dict, not pandas.factorize: pandas 3 compares object strings
+        # only up to their first NUL, so "English\x00" and "English\x00French" were one line
+        index: dict[str, int] = {}
+        codes = np.fromiter((index.setdefault(line, len(index)) for line in lines), dtype=np.int64, count=len(lines))
+        labels, probs = fast.predict(list(index), threads=_threads())
+        return np.asarray(labels, dtype=object)[codes].tolist(), np.asarray(probs)[codes].tolist()
     distinct_lines = list(dict.fromkeys(lines))
     # fastText reads one line per input: a newline inside a segment would split it
     raw_labels, raw_probs = _load(path).predict([s.replace("\n", " ") for s in distinct_lines], k=1)
@@ -146,7 +147,7 @@ class OffTarget(Metric):
         self.model_path = Path(model_path) if model_path else None
 
     def warm_up(self) -> None:
-        """Load the model (and numpy/pandas) before the scoring stage forks its workers."""
+        """Load the model (and numpy/scipy) before the scoring stage forks its workers."""
         _load_fast(str(self._model()))
 
     def _model(self) -> Path:

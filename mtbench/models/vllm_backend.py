@@ -44,6 +44,7 @@ from typing import IO, Any, Sequence
 from mtbench.errors import MtbenchError
 from mtbench.models.base import DecodingParams, Generation
 from mtbench.models.fingerprint import folder_fingerprint
+from mtbench.proc import PARENT_ENV
 
 WORKER = Path(__file__).with_name("vllm_worker.py")
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -102,6 +103,7 @@ def worker_env(base: dict[str, str] | None = None, extra: dict[str, str] | None 
     for key, value in ENV_DEFAULTS.items():
         env.setdefault(key, value)
     env.update(extra or {})
+    env[PARENT_ENV] = str(os.getpid())  # the worker dies with this process (vllm_worker.follow_parent)
     return env
 
 

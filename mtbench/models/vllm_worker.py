@@ -359,7 +359,26 @@ def register_module() -> None:
         PROCESSOR.__module__ = "vllm_worker"
 
 
+def follow_parent() -> None:
+    """Linux: the kernel SIGKILLs this worker when the mtbench process that started it
+    dies, even by SIGKILL (prctl PR_SET_PDEATHSIG). The same as mtbench.proc, which this
+    stdlib-only file cannot import from the vLLM interpreter."""
+    parent = os.environ.get("MTBENCH_PARENT_PID", "")
+    if not sys.platform.startswith("linux") or not parent.isdigit():
+        return
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != int(parent):
+        os._exit(1)  # mtbench died before the worker could follow it
+
+
 def main() -> int:
+    follow_parent()
     out = _PROTOCOL_OUT or protocol_stream()
     first = sys.stdin.readline()
     if not first.strip():

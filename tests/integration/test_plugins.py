@@ -182,3 +182,16 @@ def test_python_api_with_a_translate_object(tiny_layout: Path, tmp_path: Path) -
     src = ["Das Haus ist klein.", "Der Hund bellt laut.", "", "Ich trinke Kaffee, 3-4 Tassen."]
     ref = ["The house is small.", "The dog barks loudly.", "", "I drink coffee, 3-4 cups."]
     assert models["Copy+base"]["bleu"].score == pytest.approx(sacrebleu.corpus_bleu(src, [ref]).score)
+
+
+def test_python_api_takes_a_metric_string_and_names_its_temporary_run(tiny_layout: Path) -> None:
+    import mtbench
+
+    class Upper:
+        def translate(self, requests):
+            return [r.source.upper() for r in requests]
+
+    results = mtbench.evaluate(model=Upper(), tasks="wmt22:de-en", metrics="bleu, chrf", data_dir=str(tiny_layout))
+    assert list(results.metrics) == ["bleu", "chrf"]
+    assert results.run_dir is not None and (results.run_dir / "results.json").is_file()
+    assert results.run_dir.name.startswith("mtbench-")

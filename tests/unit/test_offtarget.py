@@ -147,3 +147,20 @@ def test_letter_counts_by_hand() -> None:
     lines = ["", "abc 123 ÄÖ!", "東京は大きい。", "½ Ⅳ ² 3", "𝔘𝔫 x", "x\ud800y", "Ja."]
     assert letter_counts(lines).tolist() == [0, 5, 6, 0, 3, 2, 2]
     assert letter_counts([]).tolist() == []
+
+
+def test_lines_that_differ_after_a_nul_are_told_apart() -> None:
+    """pandas 3's factorize compared object strings only up to the first NUL, so these
+    lines were labelled as one; each must get the fastText bindings' own label."""
+    from mtbench.metrics.offtarget import _load, identify
+
+    lines = ["This is an English sentence about the weather today.", "\x00",
+             "\x00C'est une phrase française sur le temps qu'il fait aujourd'hui.",
+             "English\x00", "English\x00Bonjour tout le monde, comment allez-vous aujourd'hui ?"]
+    labels, _ = identify(lines)
+    model = _load(str(default_lid_model()))
+    want = [model.predict(line.replace("\n", " "), k=1)[0][0].removeprefix("__label__") for line in lines]
+    assert labels == want
+    assert labels[3] != labels[4]  # the two lines sharing "English\x00" are not one line
+    res = OffTarget().score_systems(ctx("en", 3), {"s": [lines[0], "\x00", lines[2]]})["s"]
+    assert res.segment_details["language"][2] == "fr" and res.segment_scores[2] == 100.0

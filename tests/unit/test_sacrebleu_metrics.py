@@ -74,3 +74,18 @@ def test_sentence_chrf_bit_identical(triples, beta, eps_smoothing) -> None:
     row = [x for h, r, m in triples for x in (h, r, min(m, h, r))]
     expected = CHRF(beta=beta, eps_smoothing=eps_smoothing)._compute_f_score(row)
     assert chrf_f_scores(np.array([row]), beta, eps_smoothing)[0] == expected
+
+
+def test_lone_surrogate_scores_like_sacrebleu() -> None:
+    """A lone surrogate is a valid Python str character (the API allows it): chrF and
+    BLEU count it as sacrebleu does instead of failing to encode it."""
+    import sacrebleu
+
+    from mtbench.metrics.base import ScoringContext
+    from mtbench.metrics.sacrebleu_metrics import Bleu, Chrf
+
+    refs = ["ab\ud800c de", "x y z"]
+    hyps = ["ab\ud800 de", "x\ud800 y"]
+    ctx = ScoringContext("de", "en", ["s1", "s2"], {"A": refs})
+    assert Chrf().score_systems(ctx, {"s": hyps})["s"].score == sacrebleu.corpus_chrf(hyps, [refs]).score
+    assert Bleu().score_systems(ctx, {"s": hyps})["s"].score == sacrebleu.corpus_bleu(hyps, [refs]).score

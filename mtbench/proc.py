@@ -1,0 +1,58 @@
+"""Child processes that die with their parent.
+
+mtbench runs work in child processes (the scoring stage, the scoring pool's workers,
+vLLM workers). Killed with SIGKILL, a parent cannot clean up, so each child asks the
+kernel to kill it when its parent goes (Linux ``prctl(PR_SET_PDEATHSIG, SIGKILL)``) and
+exits at once if the parent is already gone (the race between fork and prctl). The
+signal is kept across ``exec``, so a child may set it in its own ``main``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import sys
+
+PARENT_ENV = "MTBENCH_PARENT_PID"  # set by a parent for the mtbench processes it starts
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent_pid: int | None = None) -> bool:
+    """Have the kernel SIGKILL this process when its parent dies; True if it could
+    (Linux), False elsewhere. ``parent_pid``: the expected parent, to close the race."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) != 0:
+            return False
+    except (OSError, AttributeError):
+        return False
+    if parent_pid is not None and os.getppid() != parent_pid:
+        os._exit(1)  # the parent died before prctl took effect: nobody waits for us
+    return True
+
+
+def die_with_parent_from_env() -> None:
+    """In a process started by mtbench with ``child_env()``: follow the parent. A
+    variable inherited from further up (the named process is alive but is not our
+    parent) is ignored; a parent that is already gone means exit."""
+    parent = os.environ.get(PARENT_ENV)
+    if not parent or not parent.isdigit():
+        return
+    pid = int(parent)
+    if os.getppid() == pid:
+        die_with_parent(pid)
+        return
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        os._exit(1)  # started by a parent that has died since: its run is over
+    except PermissionError:
+        pass
+
+
+def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for an mtbench child process: this process as its parent."""
+    return {**os.environ, PARENT_ENV: str(os.getpid()), **(extra or {})}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -28,7 +29,7 @@ def _split(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
-def _config_from_args(args: argparse.Namespace) -> RunConfig:
+def _config_from_args(args: argparse.Namespace, check_metrics: bool = True) -> RunConfig:
     cfg = load_config(args.config) if getattr(args, "config", None) else RunConfig()
     if getattr(args, "tasks", None) is not None:
         cfg.tasks = args.tasks
@@ -49,21 +50,23 @@ def _config_from_args(args: argparse.Namespace) -> RunConfig:
             setattr(cfg, name, value)
     if args.include_path:
         cfg.include_path = list(cfg.include_path) + args.include_path
-    cfg.validate("command line")
+    cfg.validate("command line", check_metrics)
     return cfg
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from mtbench.runner import run
+    from mtbench.stop import handling
 
-    out = run(_config_from_args(args), log=lambda msg: print(msg, file=sys.stderr), wait=args.wait, force=args.force)
+    with handling():  # SIGTERM / Ctrl-C: finish the chunk in flight, exit 143 / 130
+        out = run(_config_from_args(args), log=lambda msg: print(msg, file=sys.stderr), wait=args.wait, force=args.force)
     print((out.path / "report" / "leaderboard.md").read_text(encoding="utf-8"))
     return 0
 
 
 def cmd_score(args: argparse.Namespace) -> int:
     from mtbench.data.loaders import data_dir_from_env
-    from mtbench.metrics import make_metric
+    from mtbench.metrics import make_metric, split_metric_name
     from mtbench.models.precomputed import loose_files
     from mtbench.runner import score_files
     from mtbench.tasks import resolve_tasks
@@ -72,20 +75,31 @@ def cmd_score(args: argparse.Namespace) -> int:
         return _score_run_dir(args)
     if not args.task or not args.hyp:
         raise MtbenchError("`mtbench score` needs --run RUN_DIR, or --task TASK with --hyp FILE")
-    cfg = _config_from_args(args)
+    cfg = _config_from_args(args, check_metrics=False)  # a model that is not there fails alone, below
     tasks = resolve_tasks(args.task, [Path(p) for p in cfg.include_path])
     if len(tasks) != 1:
         raise MtbenchError(f"--task {args.task!r} names {len(tasks)} tasks; `mtbench score` scores files for one task, like wmt22:de-en")
     files = loose_files(args.hyp)
-    metrics = [make_metric(name) for name in cfg.metrics]
+    metrics, missing = [], {}
+    for name in cfg.metrics:
+        try:
+            metrics.append(make_metric(name))
+        except MtbenchError as exc:
+            if split_metric_name(name)[1] is None:
+                raise  # an unknown name is a typo, not a model that cannot load
+            missing[name] = str(exc)
     plan, results, errors = score_files(tasks[0], [f.path for f in files], [f.name for f in files], metrics,
                                         data_dir_from_env(cfg.data_dir), cfg.refs, cfg.preset)
+    errors = {**missing, **errors}
     for name, reason in errors.items():
         print(f"mtbench: warning: {name} unavailable for {tasks[0].name}: {reason}", file=sys.stderr)
+    if not results:
+        raise MtbenchError(f"no metric could be computed for {tasks[0].name} ({', '.join(errors)}); see the warnings above")
     if args.format in ("json", "jsonl"):
         from mtbench.score_json import file_document
 
-        docs = [file_document(str(f.path), f.name, plan, cfg.preset, metrics, results, errors) for f in files]
+        docs = [file_document(str(f.path), f.name, plan, cfg.preset, [m for m in metrics if m.name in results], results,
+                              errors) for f in files]
         if args.format == "json":
             print(json.dumps(docs, ensure_ascii=False, indent=1))
         else:
@@ -111,8 +125,12 @@ def _score_run_dir(args: argparse.Namespace) -> int:
 
     if args.task or args.hyp:
         raise MtbenchError("--run scores a run directory; leave out --task/--hyp (they score loose files)")
+    from mtbench.proc import PARENT_ENV
+    from mtbench.stop import handling
+
     metrics = _split(args.metrics) if args.metrics else None
-    score_run(args.run, log=lambda msg: print(msg, file=sys.stderr), metrics=metrics, wait=args.wait)
+    with handling(escalate=PARENT_ENV not in os.environ):  # started by `mtbench run`: it decides
+        score_run(args.run, log=lambda msg: print(msg, file=sys.stderr), metrics=metrics, wait=args.wait)
     return 0
 
 
@@ -156,7 +174,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         for path in args.train_log:
             read_train_log(path)
     options = _report_options(args, runs, f"mtbench report: {', '.join(r.path.name for r in runs)}")
-    report_runs(runs, out, options)
+    report_runs(runs, out, options, [Path(p) for p in args.include_path or []])
     if args.x:
         _, notes = series_curves(runs, args.x, out)
         for note in notes:
@@ -306,7 +324,9 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text)
         p.add_argument("run_dirs", nargs="+")
         p.add_argument("--out", help="report folder (default for one run: RUN_DIR/report)")
-        _add_statistics_flags(p, "(default: the run's own)")
+        _add_statistics_flags(p, "(default: the first run's own)")
+        p.add_argument("--include-path", action="append", default=None, metavar="DIR",
+                       help="folder of plugin metrics the runs were scored with (default: the runs' own)")
         p.add_argument("--test", dest="old_significance", choices=["bs", "ar", "none"], help=argparse.SUPPRESS)
         p.add_argument("--n", dest="old_n_resamples", type=int, help=argparse.SUPPRESS)
         p.add_argument("--title")

@@ -50,7 +50,7 @@ class RunConfig:
     data_parallel_size: int = field(default=1, metadata={"help": "vLLM data parallel size"})
     cache: str | None = field(default=None, metadata={"help": "generation cache file (default $MTBENCH_CACHE or ~/.cache/mtbench)"})
 
-    def validate(self, where: str = "configuration") -> None:
+    def validate(self, where: str = "configuration", check_metrics: bool = True) -> None:
         from mtbench.plugins import load_include_python
 
         load_include_python([Path(p) for p in self.include_path])  # may register adapters, metrics, models
@@ -70,6 +70,8 @@ class RunConfig:
             raise MtbenchError(f"{where}: significance must be bs, ar or none, got {self.significance!r}")
         if self.n_resamples is not None and (not isinstance(self.n_resamples, int) or self.n_resamples <= 0):
             raise MtbenchError(f"{where}: n_resamples must be a positive integer, got {self.n_resamples!r}")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
+            raise MtbenchError(f"{where}: seed must be a non-negative integer, got {self.seed!r}")
         if not isinstance(self.workers, int) or self.workers < 0:
             raise MtbenchError(f"{where}: workers must be 0 (one per core) or a positive integer, got {self.workers!r}")
         if not isinstance(self.metrics, list) or not self.metrics:
@@ -95,7 +97,8 @@ class RunConfig:
         from mtbench.models.spec import parse_model_spec
         from mtbench.prompts import ADAPTERS
 
-        check_metric_names(self.metrics)
+        if check_metrics:
+            check_metric_names(self.metrics)
         for spec in self.models:
             parse_model_spec(spec)
         for name in self.adapters:

@@ -22,9 +22,18 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from mtbench.errors import MtbenchError
 from mtbench.models.base import Backend, DecodingParams, Request, Translator
+from mtbench.stop import checkpoint
 
 CACHE_ENV = "MTBENCH_CACHE"
-CHUNK = 64  # prompts per backend call: the unit of work a crash can lose
+CHUNK = 64  # prompts per backend call: the unit of work a crash can lose ($MTBENCH_CHUNK)
+CHUNK_ENV = "MTBENCH_CHUNK"
+
+
+def chunk_size() -> int:
+    value = os.environ.get(CHUNK_ENV) or str(CHUNK)
+    if not value.isdigit() or int(value) < 1:
+        raise MtbenchError(f"${CHUNK_ENV}={value!r}: give the number of prompts per backend call, e.g. 64")
+    return int(value)
 
 
 def default_cache_path() -> Path:
@@ -53,7 +62,19 @@ class GenerationCache:
         con.execute("PRAGMA synchronous=NORMAL")
         return con
 
+    def _failed(self, exc: sqlite3.Error) -> MtbenchError:
+        busy = "locked" in str(exc) or "busy" in str(exc)
+        fix = "another process holds it locked; wait for it or give --cache another file" if busy else \
+            f"set ${CACHE_ENV} or the `cache` key to a writable folder"
+        return MtbenchError(f"generation cache {self.path} failed ({exc}); {fix}")
+
     def get_many(self, keys: Sequence[str]) -> dict[str, tuple[str, int, float]]:
+        try:
+            return self._get_many(keys)
+        except sqlite3.Error as exc:
+            raise self._failed(exc) from None
+
+    def _get_many(self, keys: Sequence[str]) -> dict[str, tuple[str, int, float]]:
         found: dict[str, tuple[str, int, float]] = {}
         with closing(self._connect()) as con:
             for i in range(0, len(keys), 500):  # SQLite's bound-parameter limit
@@ -65,10 +86,14 @@ class GenerationCache:
         return found
 
     def put_many(self, rows: Iterable[tuple[str, str, int, float]]) -> None:
-        with closing(self._connect()) as con:
-            con.execute("BEGIN IMMEDIATE")
-            con.executemany("INSERT OR IGNORE INTO generations (key, raw, n_tokens, seconds) VALUES (?, ?, ?, ?)", rows)
-            con.execute("COMMIT")
+        try:
+            with closing(self._connect()) as con:
+                con.execute("BEGIN IMMEDIATE")
+                con.executemany("INSERT OR IGNORE INTO generations (key, raw, n_tokens, seconds) VALUES (?, ?, ?, ?)",
+                                rows)
+                con.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise self._failed(exc) from None
 
 
 def segment_key(fingerprint: Mapping[str, Any], adapter: Mapping[str, Any], prompt: str, params: DecodingParams) -> str:
@@ -87,18 +112,22 @@ class GenerationStats:
 
 def generate_rows(backend: Backend, adapter: Any, requests: Sequence[Request], params: DecodingParams,
                   cache: GenerationCache | None, adapter_key: Mapping[str, Any],
-                  on_chunk: Callable[[int], None] | None = None) -> tuple[list[dict[str, Any]], GenerationStats]:
+                  on_start: Callable[[int], None] | None = None, label: str = "") -> tuple[list[dict[str, Any]], GenerationStats]:
     """One row per request (id, prompt, raw, output, tokens, time), generating only what
-    the cache lacks. Prompts go to the backend longest first, so each chunk holds
-    prompts of similar length and pads little."""
+    the cache lacks (``on_start`` hears how many that is). Prompts go to the backend
+    longest first, so each chunk holds prompts of similar length and pads little.
+    After each committed chunk the run may stop (SIGTERM) or be killed by a test."""
     stats = GenerationStats(segments=len(requests))
     fingerprint = backend.fingerprint()
     keys = [segment_key(fingerprint, adapter_key, r.prompt, params) for r in requests]
     done = cache.get_many(list(dict.fromkeys(keys))) if cache else {}
     todo = sorted({k: i for i, k in enumerate(keys) if k not in done}.values(),
                   key=lambda i: -len(requests[i].prompt))
-    for start in range(0, len(todo), CHUNK):
-        part = todo[start:start + CHUNK]
+    if on_start:
+        on_start(len(todo))
+    chunk = chunk_size()
+    for start in range(0, len(todo), chunk):
+        part = todo[start:start + chunk]
         t0 = time.perf_counter()
         gens = backend.generate([requests[i].prompt for i in part], params)
         per_segment = (time.perf_counter() - t0) / max(len(part), 1)
@@ -110,8 +139,7 @@ def generate_rows(backend: Backend, adapter: Any, requests: Sequence[Request], p
             stats.new_tokens += n
         stats.generated += len(part)
         stats.seconds += per_segment * len(part)
-        if on_chunk:
-            on_chunk(len(part))
+        checkpoint("generate", f"chunk:{label}:{len(done)}")  # the same label on a resumed run
     rows = []
     for r, key in zip(requests, keys):
         raw, n, sec = done[key]

@@ -192,7 +192,7 @@ class Results:
                        models={k: ModelInfo(**v) for k, v in data["models"].items()}, tasks=tasks,
                        significance=Significance(**sig), unavailable=dict(data.get("unavailable", {})),
                        warnings=list(data.get("warnings", [])), runs=list(data.get("runs", [])))
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
             raise MtbenchError(f"{where} is not a valid mtbench results file ({type(exc).__name__}: {exc}); "
                                f"rebuild it with `mtbench score --run RUN_DIR`") from None
 

@@ -89,6 +89,7 @@ class RunLock:
             raise MtbenchError(f"cannot lock run directory {self.path} ({exc.strerror or exc}); "
                                f"choose another --out") from None
         self._lock = lock
+        self._remove_stale_temp_files()
         stale = self._holder()
         if stale and stale.get("pid") != os.getpid():
             gone = "no longer running" if stale.get("host") != socket.gethostname() or not _alive(int(stale["pid"])) \
@@ -100,6 +101,14 @@ class RunLock:
                                                     "command": _command(), "started": time.time()})
         _HELD.add(str(self.path.resolve()))
         return self
+
+    def _remove_stale_temp_files(self) -> None:
+        """Temporary files of atomic writes whose writer was killed before its rename:
+        nobody else writes here while we hold the lock (report/ aside, which a reader's
+        `mtbench report` may be writing)."""
+        for tmp in self.path.rglob(".*.tmp"):
+            if tmp.is_file() and "report" not in tmp.relative_to(self.path).parts[:-1]:
+                tmp.unlink(missing_ok=True)
 
     def __exit__(self, *exc: Any) -> None:
         if self._lock is None:

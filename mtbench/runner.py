@@ -9,6 +9,7 @@ fresh process that reads only the run directory (mtbench.scoring).
 from __future__ import annotations
 
 import dataclasses
+import signal
 import subprocess
 import sys
 import time
@@ -29,6 +30,7 @@ from mtbench.models.spec import accepted_options, build_backend, parse_model_spe
 from mtbench.prompts import ADAPTERS, make_adapter
 from mtbench.proc import child_env
 from mtbench.runlock import RunLock
+from mtbench.stop import checkpoint, forwarding_to
 from mtbench.scoring import input_key, score_alone, score_run
 from mtbench.store import RunDir, environment_versions, git_revision
 from mtbench.tasks import Task, resolve_tasks, single_suite, suite_limit
@@ -180,6 +182,10 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
         n_full = len(plan.data.source)
         for root, under_test in roots:
             for sysfile in discover_systems(task, root):
+                if sysfile.name in plan.outputs:
+                    raise MtbenchError(
+                        f"{sysfile.path}: system {sysfile.name!r} of {task.name} is also in {plan.files[sysfile.name].path}; "
+                        f"two systems cannot share a name: rename one of the files")
                 plan.outputs[sysfile.name] = read_hypothesis(sysfile.path, n_full, task)[: len(plan.source)]
                 plan.files[sysfile.name] = sysfile
                 if under_test:
@@ -193,6 +199,7 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
         raise MtbenchError(
             f"no system outputs (systems/*.txt, llm_outputs/*.txt) for {cfg.tasks} under "
             f"{', '.join(str(r) for r, _ in roots)}; point --systems at a folder in mtbench's data layout or give --model")
+    check_model_names(plans, generators)
     check_report_names(cfg, plans, generators)
     t_loaded = time.time()
     out.check_is_run_or_empty(force)
@@ -204,6 +211,7 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
                         systems=[str(r) for r, _ in roots], tasks_resolved=[t.name for t in tasks],
                         models_resolved={p.task.name: list(p.outputs) + [g.name for g in generators] for p in plans})
         out.write_config(resolved)
+        checkpoint("generate", "config")
 
         # 2. Generations: precomputed outputs are imported; models generate (cached, resumable).
         imported = 0
@@ -219,6 +227,7 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
                     "path": str(plan.files[model].path), "file_sha256": sha256_file(plan.files[model].path),
                     "input_sha256": sha, "segments": len(lines)})
                 imported += 1
+                checkpoint("generate", f"import:{plan.task.name}:{model}")
         generation_log: dict[str, Any] = {}
         for g in generators:
             fingerprint = g.backend.fingerprint() if hasattr(g.backend, "fingerprint") else {"python": g.spec}
@@ -231,13 +240,18 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
                 if out.has_generation(plan.task.name, g.name, key):
                     generation_log[g.name]["tasks"][plan.task.name] = {"generated": 0, "from_run_dir": len(requests)}
                     continue
-                log(f"generating {plan.task.name} with {g.name}: {len(requests)} segment(s)")
                 if hasattr(g.backend, "generate"):
-                    rows, stats = generate_rows(g.backend, g.adapter, requests, g.decoding, cache, g.adapter.describe())
+                    def say(todo: int, task: str = plan.task.name, name: str = g.name, n: int = len(requests)) -> None:
+                        log(f"generating {task} with {name}: {todo} of {n} segment(s)"
+                            + (f" ({n - todo} from the generation cache)" if todo < n else ""))
+
+                    rows, stats = generate_rows(g.backend, g.adapter, requests, g.decoding, cache, g.adapter.describe(),
+                                                on_start=say, label=f"{plan.task.name}:{g.name}")
                     info = {"generated": stats.generated, "from_cache": stats.segments - stats.generated,
                             "new_tokens": stats.new_tokens, "seconds": round(stats.seconds, 3)}
                     kind = "generated"
                 else:
+                    log(f"translating {plan.task.name} with {g.name}: {len(requests)} segment(s)")
                     rows = translate_rows(g.backend, requests)
                     info = {"generated": len(rows)}
                     kind = "python"
@@ -246,6 +260,7 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
                     "fingerprint": fingerprint,
                     "decoding": g.decoding.to_dict(), "input_sha256": key, "segments": len(rows), **info})
                 generation_log[g.name]["tasks"][plan.task.name] = info
+                checkpoint("generate", f"generation:{plan.task.name}:{g.name}")
         release(generators)
         t_generated = time.time()
         out.write_json("manifest.json", {
@@ -260,6 +275,7 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
             "work": {"generations_imported": imported},
             "timings_s": {"load": round(t_loaded - t_start, 3), "generate": round(t_generated - t_loaded, 3)},
         })
+        checkpoint("generate", "manifest")
 
         # 3. Scores, results, report: in a fresh process, after generation let go of the
         #    accelerator (and so that a crash in a metric cannot take generations with it).
@@ -268,6 +284,17 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
         else:
             score_run(out.path, log)
         return out
+
+
+def check_model_names(plans: Sequence[TaskPlan], generators: Sequence[Generator]) -> None:
+    """A column is one system in every direction: the user's own (files:DIR, a model) and
+    a reference system of the data layout may not share a name."""
+    mine = {m for p in plans for m in p.files_under_test} | {g.name for g in generators}
+    theirs = {m: p.files[m].path for p in plans for m in p.outputs if m not in p.files_under_test}
+    clash = sorted(mine & set(theirs))
+    if clash:
+        raise MtbenchError(f"system {clash[0]!r} is one of yours (files:DIR or a model) and a reference system of the "
+                           f"data layout ({theirs[clash[0]]}); rename your file so that the two stay apart")
 
 
 def check_report_names(cfg: RunConfig, plans: Sequence[TaskPlan], generators: Sequence[Generator]) -> None:
@@ -303,7 +330,12 @@ def score_in_subprocess(out: RunDir, env: dict[str, str]) -> None:
     """`mtbench score --run OUT` in a new interpreter, under this process's lock of the
     run directory and dying with it; its messages go straight to stderr."""
     cmd = [sys.executable, "-m", "mtbench", "score", "--run", str(out.path)]
-    rc = subprocess.run(cmd, env=child_env(env)).returncode
+    proc = subprocess.Popen(cmd, env=child_env(env))
+    with forwarding_to(proc.pid):  # SIGTERM to `mtbench run` stops the scoring stage after its job in flight
+        rc = proc.wait()
+    if rc < 0:
+        raise MtbenchError(f"the scoring stage was killed by {signal.Signals(-rc).name}; run the same command again "
+                           f"to finish it (finished scores are kept)", exit_code=128 - rc)
     if rc != 0:
         # The scoring process already printed its one-line reason.
         raise MtbenchError("", exit_code=rc, quiet=True)

@@ -12,6 +12,7 @@ import hashlib
 import json
 import multiprocessing as mp
 import os
+import signal
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from mtbench.plugins import load_include_python
 from mtbench.proc import die_with_parent
 from mtbench.results import ModelInfo, Results, Score, TaskResult
 from mtbench.runlock import RunLock
+from mtbench.stop import checkpoint
 from mtbench.store import RunDir
 from mtbench.textio import read_json, sha256_lines
 
@@ -60,10 +62,11 @@ class ScoreJob:
     hypotheses: dict[str, list[str]]
     keys: dict[str, str]  # model -> input checksum recorded with its score
     refs: list[str]
+    weight: int = 0  # the whole task's size: jobs run in the same order whatever part of them is done
 
     @property
     def size(self) -> int:
-        return sum(len(x) for lines in self.hypotheses.values() for x in lines)
+        return self.weight or sum(len(x) for lines in self.hypotheses.values() for x in lines)
 
 
 JobResult = dict[str, MetricResult] | MtbenchError
@@ -115,16 +118,27 @@ def run_score_jobs(jobs: Sequence[ScoreJob], workers: int, log: Log = print,
             yield job, _score_job(job, instances[job.metric])
     else:
         method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-        with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context(method), initializer=die_with_parent,
-                                 initargs=(os.getpid(),)) as pool:  # SIGKILL of this process takes them too
+        pool = ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context(method), initializer=_pool_worker,
+                                   initargs=(os.getpid(),))
+        try:
             futures = {pool.submit(_score_job, job): job for job in light}
             for fut in as_completed(futures):
                 job = futures[fut]
                 log(f"scored {job.task} {job.metric}: {len(job.hypotheses)} system(s)")
                 yield job, fut.result()
+        finally:  # also when the caller stops early (SIGTERM): jobs not started are dropped
+            pool.shutdown(wait=True, cancel_futures=True)
     for job in heavy:
         log(f"scoring {job.task} {job.metric}: {len(job.hypotheses)} system(s)")
         yield job, _score_job(job, instances[job.metric])
+
+
+def _pool_worker(parent: int) -> None:
+    """A scoring-pool worker dies with the stage (even on SIGKILL) and leaves stop
+    requests (SIGTERM, Ctrl-C) to it: the stage finishes the jobs in flight."""
+    die_with_parent(parent)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.SIG_IGN)
 
 
 def segment_rows(res: MetricResult) -> list[dict[str, Any]]:
@@ -192,6 +206,7 @@ def _score_run(out: RunDir, log: Log, metrics: Sequence[str] | None) -> RunDir:
 
     instances = {name: make_metric(name) for name in metric_names}
     jobs: list[ScoreJob] = []
+    expected: dict[tuple[str, str, str], str] = {}  # (task, model, metric) -> the input key a valid score has
     reused = 0
     for task in tasks:
         ref_sha = sha256_lines([f"{k}\t{x}" for k, v in task.refs.items() for x in v])
@@ -204,11 +219,13 @@ def _score_run(out: RunDir, log: Log, metrics: Sequence[str] | None) -> RunDir:
             keys = {m: input_key({"hyp": sha256_lines(lines), "refs": ref_sha, "metric": name,
                                   "config": metric_config, "preset": preset, "format": SCORE_FORMAT})
                     for m, lines in task.outputs.items()}
+            expected.update({(task.name, m, name): k for m, k in keys.items()})
             todo = [m for m in task.outputs if not out.has_score(task.name, m, name, keys[m])]
             reused += len(task.outputs) - len(todo)
             if todo:
                 jobs.append(ScoreJob(task.name, name, ctx, {m: task.outputs[m] for m in todo},
-                                     {m: keys[m] for m in todo}, list(task.refs)))
+                                     {m: keys[m] for m in todo}, list(task.refs),
+                                     sum(len(x) for lines in task.outputs.values() for x in lines)))
     computed = 0
     unavailable: dict[str, dict[str, str]] = {}
     for job, results in run_score_jobs(jobs, int(config.get("workers") or 0), log, instances):
@@ -224,13 +241,15 @@ def _score_run(out: RunDir, log: Log, metrics: Sequence[str] | None) -> RunDir:
                 "details": res.details, "detail_columns": metric.detail_columns(res.details),
                 "verbose": metric.verbose(res.details), "input_sha256": job.keys[model]})
             computed += 1
+            checkpoint("score", f"{job.task}:{model}:{job.metric}")
     t_scored = time.time()
 
-    results = collect_results(out, config, tasks, instances, unavailable)
+    results = collect_results(out, config, tasks, instances, unavailable, expected)
     analyse(results, instances, options)
     for note in run_notes(results):
         log(f"mtbench: warning: {note}")
     results.save(out.path)
+    checkpoint("score", "results.json")
     write_report(results, out.path / "report", options)
     out.update_manifest({
         "work": {"scores_computed": computed, "scores_reused": reused},
@@ -259,8 +278,11 @@ def report_options(config: Mapping[str, Any], title: str) -> Any:
 
 
 def collect_results(out: RunDir, config: Mapping[str, Any], tasks: Sequence[TaskInputs],
-                    instances: Mapping[str, Metric], unavailable: dict[str, dict[str, str]]) -> Results:
-    """The results model of a run, from its score files."""
+                    instances: Mapping[str, Metric], unavailable: dict[str, dict[str, str]],
+                    expected: Mapping[tuple[str, str, str], str]) -> Results:
+    """The results model of a run, from its score files: only scores computed from the
+    current inputs and settings (``expected`` input keys), never an older file that a
+    metric failing now left behind."""
     models: dict[str, ModelInfo] = {}
     by_task: dict[str, TaskResult] = {}
     for task in tasks:
@@ -270,14 +292,14 @@ def collect_results(out: RunDir, config: Mapping[str, Any], tasks: Sequence[Task
             models.setdefault(model, ModelInfo(model, kind["kind"], kind["under_test"], str(out.path), model))
             per: dict[str, Score] = {}
             for metric in instances:
-                if not out.score_paths(task.name, model, metric)[1].exists():
+                if not out.has_score(task.name, model, metric, expected[(task.name, model, metric)]):
                     continue  # the metric failed for this task (see unavailable)
                 s = out.read_score(task.name, model, metric)
                 per[metric] = Score(s["score"], s["signature"], s.get("details") or {}, s.get("detail_columns") or {},
                                     s.get("verbose"))
             scores[model] = per
         floors, caveats = {}, {}
-        ctx = task.context("default")
+        ctx = task.context(config.get("preset", "default"))
         for name, metric in instances.items():  # the reference floor, for metrics that define one (off-target)
             if not task.outputs or name in unavailable and task.name in unavailable[name]:
                 continue

@@ -17,6 +17,7 @@ import numpy as np
 from mtbench.errors import MtbenchError
 from mtbench.registry import did_you_mean
 from mtbench.results import Comparison, Pairwise, Results, Significance, TaskResult
+from mtbench.stop import checkpoint
 from mtbench.stats import DEFAULT_AR_TRIALS, DEFAULT_BOOTSTRAP_RESAMPLES, DEFAULT_SEED, TESTS, Aggregating, PairedTest
 
 #: (task, model, metric) -> per-segment statistics (L, k)
@@ -37,6 +38,13 @@ class SignificanceOptions:
         if self.test not in TEST_CHOICES:
             raise MtbenchError(f"unknown significance test {self.test!r}: use bs (paired bootstrap), "
                                f"ar (approximate randomization) or none")
+        if self.n_resamples is not None and (not isinstance(self.n_resamples, int) or self.n_resamples < 1):
+            raise MtbenchError(f"--n-resamples must be a positive integer, got {self.n_resamples!r}")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
+            raise MtbenchError(f"--seed must be a non-negative integer (numpy's generators take no negative seed), "
+                               f"got {self.seed!r}")
+        if not 0 < self.alpha < 1:
+            raise MtbenchError(f"alpha must be between 0 and 1, got {self.alpha!r}")
 
     @property
     def n(self) -> int | None:
@@ -109,6 +117,7 @@ def add_significance(results: Results, load: SegmentLoader, metrics: Mapping[str
                 task.scores[model][metric].comparison = Comparison(base, r.verdict(options.alpha), r.p_value,
                                                                    r.ci_low, r.ci_high)
             signature = test.signature
+            checkpoint("significance", f"{task_name}:{metric}")
             shown = [s for s in (pairwise_for or {}).get(task_name, {}).get(metric, []) if s in models]
             if len(shown) >= 2:
                 names, p, d = test.pairwise(shown)

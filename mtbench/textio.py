@@ -108,23 +108,31 @@ _FILE_MODE = 0o666 & ~_read_umask()  # read once, at import: os.umask is process
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` to ``path`` so readers see either the old or the new file.
-    The file gets the permissions a plain ``open`` would give it (mkstemp's are 0600)."""
+    The file gets the permissions a plain ``open`` would give it (mkstemp's are 0600).
+    A full disk or a read-only folder is one line naming the file; the old file, if
+    any, is left as it was and no temporary file stays behind."""
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    tmp: str | None = None
     try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
         os.fchmod(fd, _FILE_MODE)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, p)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+        tmp = None
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise MtbenchError(f"cannot write {p} ({reason}); free space, fix the folder's permissions or choose "
+                           f"another --out") from None
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
 
 
 def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> None:

@@ -196,13 +196,14 @@ class OffTarget(Metric):
         short = details.get("short_share")
         instead = ", ".join(f"{lang} {pct:.1f}" for lang, pct in (details.get("wrong_languages") or {}).items())
         return {f"short (% of lines < {SHORT_LETTERS} letters)": "" if short is None else f"{short:.1f}",
-                "identified instead (% of lines)": instead}
+                f"top {TOP_LABELS} wrong labels (% of lines)": instead}
 
     def verbose(self, details: Mapping[str, Any]) -> str | None:
         if "short_share" not in details:
             return None
         instead = ", ".join(f"{lang} {pct:.1f}%" for lang, pct in (details.get("wrong_languages") or {}).items())
-        return f"(short = {details['short_share']:.1f}% instead = {instead or '-'})"
+        return (f"(lines too short to judge: {details['short_share']:.1f}%; most frequent wrong labels: "
+                f"{instead or 'none'})")
 
     def caveat(self, ctx: ScoringContext) -> str | None:
         return get_language(ctx.tgt_lang).lid_caveat

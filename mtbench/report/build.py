@@ -28,6 +28,7 @@ from mtbench.report.scope import limit_note, scope_line, segments_phrase, signif
 from mtbench.report.selection import ViewOptions, check_names, figure_tasks, pairwise_plan, shown_in_task, shown_systems
 from mtbench.results import Results
 from mtbench.significance import SignificanceOptions, add_significance, segment_statistics
+from mtbench.stop import checkpoint
 from mtbench.store import RunDir
 from mtbench.textio import atomic_write_text
 
@@ -82,22 +83,41 @@ class SegmentSource:
 
 # --- metrics for recomputed statistics ---------------------------------------------------
 
-def metric_objects(results: Results, runs: Sequence[RunDir]) -> dict[str, Metric]:
-    """The metric objects of the results (their plugins loaded from each run's
-    include paths), checked against what they declared when the run was scored."""
+@dataclass(frozen=True)
+class RecordedMean:
+    """A metric that is not loadable here (a plugin of the run's) but recorded that its
+    corpus score is the mean of its segment scores: that is all a paired test needs."""
+
+    name: str
+    higher_is_better: bool
+
+    def aggregate(self, stats: np.ndarray) -> np.ndarray:
+        from mtbench.metrics.base import mean_from_stats
+
+        return mean_from_stats(stats)
+
+
+def metric_objects(results: Results, runs: Sequence[RunDir], include: Sequence[Path] = ()) -> dict[str, Any]:
+    """What the paired tests need of each metric: the metric object (its plugin loaded
+    from --include-path or each run's include paths), checked against what it declared
+    when the run was scored, or, for a mean-of-segments metric that cannot be loaded
+    here, its recorded declaration."""
     from mtbench.metrics import make_metric
     from mtbench.plugins import load_include_python
 
+    load_include_python(list(include))
     for run in runs:
         load_include_python([Path(p) for p in run.read_config().get("include_path") or [] if Path(p).is_dir()])
-    out: dict[str, Metric] = {}
+    out: dict[str, Any] = {}
     for name, info in results.metrics.items():
         try:
             metric = make_metric(name)
         except MtbenchError as exc:
-            raise MtbenchError(f"metric {name!r} of {', '.join(results.runs)} cannot be loaded here ({exc}); load its "
-                               f"plugin with --include-path, or keep the run's own test with --significance "
-                               f"{results.significance.test}") from None
+            if info.aggregation == "mean of segment scores":
+                out[name] = RecordedMean(name, info.higher_is_better)
+                continue
+            raise MtbenchError(f"metric {name!r} of {', '.join(results.runs)} cannot be loaded here ({exc}) and has "
+                               f"its own corpus statistics; give its plugin's folder with --include-path") from None
         if metric.info() != info:
             raise MtbenchError(f"metric {name!r} now declares {metric.info()} but the run recorded {info}; re-score the run "
                                f"with `mtbench score --run RUN_DIR`")
@@ -134,12 +154,28 @@ def run_labels(runs: Sequence[RunDir]) -> list[str]:
     raise MtbenchError(f"the same run directory is given twice: {', '.join(str(r.path) for r in runs)}")
 
 
+def _same_reference_system(name: str, loaded: Sequence[Results]) -> bool:
+    """A reference system (the data layout's) with the very same scores in every run
+    that has it: one system, shown once."""
+    copies = [res for res in loaded if name in res.models]
+    if any(res.models[name].under_test for res in copies):
+        return False
+    for task in {t for res in copies for t in res.tasks}:
+        seen = [{m: (s.score, s.signature) for m, s in res.tasks[task].scores.get(name, {}).items()}
+                for res in copies if task in res.tasks and name in res.tasks[task].scores]
+        if any(x != seen[0] for x in seen):
+            return False
+    return True
+
+
 def merge_runs(runs: Sequence[RunDir]) -> Results:
     """One results object over several runs. A model name found in more than one run
-    is labelled ``<run>/<model>`` in every run it appears in, for every direction."""
+    is labelled ``<run>/<model>`` in every run it appears in, for every direction --
+    except a reference system whose scores are the same in every run, shown once."""
     loaded = [Results.load(run.path) for run in runs]
     labels = run_labels(runs)
     counts = Counter(m for res in loaded for m in res.models)
+    shared = {m for m, c in counts.items() if c > 1 and _same_reference_system(m, loaded)}
     first = loaded[0]
     merged = Results(preset=first.preset, metrics={}, models={}, tasks={}, limit=first.limit,
                      runs=[str(r.path) for r in runs])
@@ -151,9 +187,9 @@ def merge_runs(runs: Sequence[RunDir]) -> Results:
             if merged.metrics.setdefault(name, info) != info:
                 raise MtbenchError(f"metric {name!r} means different things in {run.path} and another run "
                                    f"({info} vs {merged.metrics[name]}); re-score both with the same mtbench")
-        rename = {m: f"{label}/{m}" if counts[m] > 1 else m for m in res.models}
+        rename = {m: f"{label}/{m}" if counts[m] > 1 and m not in shared else m for m in res.models}
         for m, info in res.models.items():
-            merged.models[rename[m]] = replace(info, name=rename[m])
+            merged.models.setdefault(rename[m], replace(info, name=rename[m]))
         for t, task in res.tasks.items():
             target = merged.tasks.setdefault(t, replace(task, scores={}, reference_floor=dict(task.reference_floor),
                                                         caveats=dict(task.caveats)))
@@ -162,23 +198,28 @@ def merge_runs(runs: Sequence[RunDir]) -> Results:
                     f"{run.path}: {t} was scored on {task.segments} segments with refs {task.refs}, other runs on "
                     f"{target.segments} with {target.refs}; compare runs with the same --limit and --refs")
             for m, per in task.scores.items():
-                target.scores[rename[m]] = {k: replace(s, comparison=None) for k, s in per.items()}
+                if rename[m] not in target.scores:  # a shared reference system: its first run's copy
+                    target.scores[rename[m]] = {k: replace(s, comparison=None) for k, s in per.items()}
         for metric, per in res.unavailable.items():
             merged.unavailable.setdefault(metric, {}).update(per)
         merged.warnings += [f"{label}: {w}" for w in res.warnings if f"{label}: {w}" not in merged.warnings]
     return merged
 
 
-def report_runs(runs: Sequence[RunDir], out_dir: Path, options: ReportOptions = ReportOptions()) -> Results:
+def report_runs(runs: Sequence[RunDir], out_dir: Path, options: ReportOptions = ReportOptions(),
+                include: Sequence[Path] = ()) -> Results:
     """The results of one run (its own statistics when the settings are the run's) or
     of several merged, with significance under ``options``; every report file in ``out_dir``."""
+    if (out_dir / "run.yaml").exists() or (out_dir / "manifest.json").exists():
+        raise MtbenchError(f"--out {out_dir} is a run directory: a report never writes into one; give a folder of "
+                           f"its own (default for one run: RUN_DIR/report)")
     if len(runs) == 1:
         results = Results.load(runs[0].path)
         if not _analysis_is_current(results, options):
-            analyse(results, metric_objects(results, runs), options)
+            analyse(results, metric_objects(results, runs, include), options)
     else:
         results = merge_runs(runs)
-        analyse(results, metric_objects(results, runs), options)
+        analyse(results, metric_objects(results, runs, include), options)
     write_report(results, out_dir, options)
     return results
 
@@ -192,6 +233,7 @@ def write_report(results: Results, out_dir: Path, options: ReportOptions) -> lis
     results.save(out_dir)
     tables = write_leaderboards(out_dir, results)
     details = write_details(out_dir, results, tables)
+    checkpoint("report", "leaderboards")
     source = SegmentSource(results)
     figures = _figures(results, tables, source, out_dir, options.view)
     if options.train_logs:
@@ -238,15 +280,16 @@ def _figures(results: Results, tables: list[Table], source: SegmentSource, out_d
         slug = _slug(info.name)
         cols = tab.columns + [a for a in tab.average_columns if a != "avg"]
         values = {s: [tab.row(s).value(c) for c in cols] for s in systems}
+        shown = f"{subtitle} · {_shown_phrase(len(systems), len(tab.rows), view)}"
         figs += plots.grouped_bars(cols, len(tab.columns), systems, values, under_test, colours, out_dir / f"bars-{slug}",
-                                   f"{info.name} per direction — {segments}", subtitle, info.axis_label())
+                                   f"{info.name} per direction — {segments}", shown, info.axis_label())
         floors = {t: results.tasks[t].reference_floor.get(info.name) for t in tab.columns}
         rows = list(systems) + (["reference"] if any(v is not None for v in floors.values()) else [])
         data = [[tab.row(s).cells.get(c) for c in tab.columns] for s in systems]
         if len(rows) > len(systems):
             data.append([info.display(floors[c]) for c in tab.columns])
         figs += plots.heatmap(tab.columns, rows, data, len(systems), under_test, out_dir / f"heatmap-{slug}",
-                              f"{info.name} per direction and system — {segments}", subtitle, info.axis_label(),
+                              f"{info.name} per direction and system — {segments}", shown, info.axis_label(),
                               info.higher_is_better)
     sig = results.significance
     for task_name in figure_tasks(results, view):
@@ -255,6 +298,7 @@ def _figures(results: Results, tables: list[Table], source: SegmentSource, out_d
         for tab in tables:
             info = tab.metric
             slug = f"{_slug(info.name)}-{_slug(task_name)}"
+            n_task = len(task.models_with(info.name))
             pw = sig.pairwise.get(task_name, {}).get(info.name)
             if pw is not None:
                 p = np.array([[np.nan if v is None else v for v in row] for row in pw.p_values], dtype=float)
@@ -263,7 +307,9 @@ def _figures(results: Results, tables: list[Table], source: SegmentSource, out_d
                 figs += plots.significance_matrix(pw.systems, p, d, under_test, out_dir / f"significance-{slug}",
                                                   f"{info.name} on {task_name}: row − column — {task_segments}",
                                                   f"* p < {sig.alpha:g}, {test_phrase(sig)} · "
-                                                  f"{scope_line(results, [task], with_test=False)}", sig.alpha)
+                                                  f"{scope_line(results, [task], with_test=False)} · "
+                                                  f"{_shown_phrase(len(pw.systems), n_task, view)}", sig.alpha,
+                                                  info.higher_is_better)
             systems = shown_in_task(results, task_name, info.name, view, sig.baseline)
             if not systems:
                 continue
@@ -275,8 +321,15 @@ def _figures(results: Results, tables: list[Table], source: SegmentSource, out_d
             figs += plots.segment_scores(systems, scores, under_test, colours, pair, info.higher_is_better,
                                          out_dir / f"segments-{slug}",
                                          f"segment-level {info.name} on {task_name} — {task_segments}",
-                                         scope_line(results, [task], with_test=False), f"segment {info.axis_label()}")
+                                         f"{scope_line(results, [task], with_test=False)} · "
+                                         f"{_shown_phrase(len(systems), n_task, view)}", f"segment {info.axis_label()}")
     return figs
+
+
+def _shown_phrase(shown: int, total: int, view: ViewOptions) -> str:
+    if shown == total:
+        return f"all {total} systems"
+    return f"{shown} of {total} systems (under test, --show, best {view.systems_shown} others)"
 
 
 def _worst(results: Results, source: SegmentSource, tables: list[Table]) -> dict[str, dict[str, list[dict[str, Any]]]]:
@@ -328,17 +381,23 @@ def series_curves(runs: Sequence[RunDir], spec: str, out_dir: Path) -> tuple[lis
     figs: list[Path] = []
     for metric in loaded[0].metrics:
         series: dict[str, list[tuple[float, float]]] = {}
-        for x, tables in zip(xs, per_run):
+        missing: dict[str, list[str]] = {}
+        for x, name, tables in zip(xs, names, per_run):
             for row in (tables[metric].rows if metric in tables else []):
                 if row.averages.get("avg") is not None:
                     series.setdefault(row.model, []).append((x, row.averages["avg"]))
+                elif in_runs[row.model] > 1:
+                    missing.setdefault(row.model, []).append(name)
+        for model, where in missing.items():
+            notes.append(f"--x: {model} has no {metric} average in run {', '.join(where)} (a direction without a score): "
+                         f"{'no curve' if len(series.get(model, [])) < 2 else 'those points are left out'}")
         series = {k: v for k, v in series.items() if len(v) > 1}
         if series:
             info = loaded[0].metrics[metric]
             scored = [loaded[0].tasks[t] for t in loaded[0].scored_tasks]
             figs += plots.curves(series, plots.system_colours(list(series)), out_dir / f"curve-{_slug(metric)}", label,
                                  f"{info.axis_label()}, average over directions",
-                                 f"{metric} against {label} — {segments_phrase(scored)}",
+                                 f"{metric} against {label} — {segments_phrase(scored)}{limit_note(loaded[0])}",
                                  scope_line(loaded[0], scored, with_test=False),
                                  logx=label.lower() in ("data", "size", "examples") and min(xs) > 0, under_test=under_test)
     if not figs:

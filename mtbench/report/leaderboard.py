@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mtbench.metrics.base import MetricInfo
-from mtbench.report.scope import limit_note, scope_line, segments_phrase
+from mtbench.report.scope import direction_labels, limit_note, scope_line, segments_phrase
 from mtbench.results import Results
 from mtbench.textio import atomic_write_text
 
@@ -215,7 +215,8 @@ def render_summary(tables: list[Table], results: Results) -> str:
         models += [r.model for r in tab.rows if r.model not in models]
     first = tables[0]
     lines = [f"# Summary — {first.title.split(' — ', 1)[1]}", "",
-             f"Averages over directions (per-direction values: leaderboard.md). Scope: {first.scope}.", "",
+             f"Averages over directions (per-direction values and significance: leaderboard.md). "
+             f"Scope: {scope_line(results, [results.tasks[t] for t in first.columns], with_test=False)}.", "",
              "| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
     for model in models:
         label = next(r.label for tab in tables for r in tab.rows if r.model == model)
@@ -248,7 +249,8 @@ def render_latex(tables: list[Table], results: Results) -> str:
         cols = tab.columns + tab.average_columns
         out.append("\\begin{table}[t]\n\\centering\n\\small")
         out.append("\\begin{tabular}{l" + "r" * len(cols) + "}\n\\toprule")
-        out.append(" & ".join(["System"] + [_esc_tex(c.split(":", 1)[-1]) for c in cols]) + " \\\\\n\\midrule")
+        out.append(" & ".join(["System"] + [_esc_tex(c) for c in direction_labels(tab.columns)]
+                              + [_esc_tex(c) for c in tab.average_columns]) + " \\\\\n\\midrule")
         for r in tab.rows:
             cells = []
             for c in cols:
@@ -256,6 +258,8 @@ def render_latex(tables: list[Table], results: Results) -> str:
                 text = "--" if v is None else f"{v:.2f}"
                 if r.marks.get(c) in ("better", "worse"):
                     text += "$^{\\dagger}$"
+                elif r.marks.get(c) == "baseline":
+                    text += "$^{\\circ}$"
                 cells.append(f"\\textbf{{{text}}}" if tab.is_best(r, c) else text)
             out.append(" & ".join([_esc_tex(r.label)] + cells) + " \\\\")
         out.append("\\bottomrule\n\\end{tabular}")

@@ -25,6 +25,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.container import BarContainer  # noqa: E402
 
+from mtbench.report.scope import direction_labels  # noqa: E402
+from mtbench.stop import checkpoint  # noqa: E402
+
 # Okabe & Ito (2008) colour-blind-safe palette, then Paul Tol's "muted" for more systems.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000",
            "#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255", "#AA4499"]
@@ -96,6 +99,7 @@ def _save(fig: Any, out_base: Path) -> list[Path]:
         fig.savefig(p, bbox_inches="tight", metadata=meta)
         paths.append(p)
     plt.close(fig)
+    checkpoint("report", out_base.name)
     return paths
 
 
@@ -113,11 +117,6 @@ def _mark_labels(labels: Sequence[Any], under_test: set[str]) -> None:
             t.set_fontweight("bold")
 
 
-def _short(task: str) -> str:
-    """wmt22:de-en -> de-en (the test set is in the title)."""
-    return task.split(":", 1)[-1]
-
-
 def grouped_bars(columns: Sequence[str], n_directions: int, systems: Sequence[str],
                  values: Mapping[str, Sequence[float | None]], under_test: set[str], colours: Mapping[str, str],
                  out_base: Path, title: str, subtitle: str, ylabel: str) -> list[Path]:
@@ -133,7 +132,7 @@ def grouped_bars(columns: Sequence[str], n_directions: int, systems: Sequence[st
                edgecolor="black" if mine else "white", linewidth=1.4 if mine else 0.4, zorder=3 if mine else 2)
     if len(columns) > n_directions:
         ax.axvline(n_directions - 0.5, color="#888888", linewidth=0.8, linestyle=":")
-    ax.set_xticks(x, [_short(c) for c in columns], rotation=30, ha="right")
+    ax.set_xticks(x, direction_labels(columns), rotation=30, ha="right")
     ax.set_ylabel(ylabel)
     _titles(fig, ax, title, subtitle)
     legend = ax.legend(ncol=min(4, n), loc="upper center", bbox_to_anchor=(0.5, -0.28), frameon=False)
@@ -151,7 +150,7 @@ def heatmap(columns: Sequence[str], rows: Sequence[str], data: Sequence[Sequence
     fig, ax = plt.subplots(figsize=(max(5.5, 0.7 * len(columns) + 3.0), 0.38 * len(rows) + 1.9))
     cmap = "viridis" if higher_is_better else "viridis_r"
     im = ax.imshow(arr, aspect="auto", cmap=cmap)
-    ax.set_xticks(range(len(columns)), [_short(c) for c in columns], rotation=30, ha="right")
+    ax.set_xticks(range(len(columns)), direction_labels(columns), rotation=30, ha="right")
     ax.set_yticks(range(len(rows)), [label(r, r in under_test) for r in rows])
     _mark_labels(ax.get_yticklabels(), under_test)
     finite = arr[np.isfinite(arr)]
@@ -193,12 +192,14 @@ def curves(series: Mapping[str, Sequence[tuple[float, float]]], colours: Mapping
 
 
 def significance_matrix(systems: Sequence[str], p_values: np.ndarray, deltas: np.ndarray, under_test: set[str],
-                        out_base: Path, title: str, subtitle: str, alpha: float) -> list[Path]:
-    """Pairwise tests: cell (i, j) is row minus column (displayed scale); * where p < alpha."""
+                        out_base: Path, title: str, subtitle: str, alpha: float,
+                        higher_is_better: bool = True) -> list[Path]:
+    """Pairwise tests: cell (i, j) is row minus column (displayed scale); * where p < alpha.
+    Purple always means the row system is better, in the metric's own direction."""
     n = len(systems)
     fig, ax = plt.subplots(figsize=(0.6 * n + 3.2, 0.5 * n + 2.0))
     lim = np.nanmax(np.abs(deltas)) if np.isfinite(deltas).any() else 1.0
-    im = ax.imshow(deltas, cmap="PuOr", vmin=-lim, vmax=lim)
+    im = ax.imshow(deltas, cmap="PuOr" if higher_is_better else "PuOr_r", vmin=-lim, vmax=lim)
     for i in range(n):
         for j in range(n):
             if i != j and np.isfinite(deltas[i, j]):
@@ -210,7 +211,8 @@ def significance_matrix(systems: Sequence[str], p_values: np.ndarray, deltas: np
     ax.set_xticks(range(n), labels, rotation=40, ha="right")
     ax.set_yticks(range(n), labels)
     _mark_labels([*ax.get_xticklabels(), *ax.get_yticklabels()], under_test)
-    fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02, label="row − column")
+    better = "higher" if higher_is_better else "lower"
+    fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02, label=f"row − column ({better} is better; purple: row better)")
     _titles(fig, ax, title, subtitle)
     ax.spines[:].set_visible(False)
     return _save(fig, out_base)

@@ -16,6 +16,13 @@ def _short(task: str) -> str:
     return task.split(":", 1)[-1]
 
 
+def direction_labels(columns: Sequence[str]) -> list[str]:
+    """wmt22:de-en -> de-en, unless two columns share the pair (wmt21:de-en beside
+    wmt22:de-en): then every column keeps its test set."""
+    short = [c.split(":", 1)[-1] for c in columns]
+    return short if len(set(short)) == len(short) else list(columns)
+
+
 def _range(values: Sequence[int]) -> str:
     lo, hi = min(values), max(values)
     return f"{lo}" if lo == hi else f"{lo}–{hi}"

@@ -9,7 +9,7 @@ are drawn for ``figure_tasks``: the first direction, every one (``all``) or a li
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
 from mtbench.errors import MtbenchError
 from mtbench.registry import did_you_mean
@@ -28,6 +28,9 @@ class ViewOptions:
     def __post_init__(self) -> None:
         if not isinstance(self.systems_shown, int) or self.systems_shown < 0:
             raise MtbenchError(f"--systems-shown must be 0 or a positive integer, got {self.systems_shown!r}")
+        if not isinstance(self.figure_tasks, str) or not _split(self.figure_tasks):
+            raise MtbenchError(f"--figure-tasks {self.figure_tasks!r} names no direction: give first, all or task "
+                               f"names such as wmt22:de-en")
 
 
 def check_names(view: ViewOptions, models: Sequence[str], tasks: Sequence[str]) -> None:
@@ -56,11 +59,20 @@ def figure_tasks(results: Results, view: ViewOptions) -> list[str]:
 
 
 def shown_systems(table: Table, view: ViewOptions) -> list[str]:
-    """The systems under test, the --show ones and the best N reference systems with a
-    score in every direction, in the table's order (best first)."""
+    """The systems under test, the --show ones and the best N reference systems, in the
+    table's order (best first). Systems with a score in every direction come first;
+    where fewer than N have one, those covering the most directions fill the rest."""
     chosen = {r.model for r in table.rows if r.under_test or r.model in view.show}
-    full = [r.model for r in table.rows if r.averages.get("avg") is not None and r.model not in chosen]
-    chosen |= set(full[: view.systems_shown])
+    rest = [r for r in table.rows if r.model not in chosen]
+    full = [r.model for r in rest if r.averages.get("avg") is not None]
+    partial = [r for r in rest if r.averages.get("avg") is None]
+    sign = -1 if table.metric.higher_is_better else 1
+
+    def rank(r: Any) -> tuple[int, float]:
+        values = [v for v in r.cells.values() if v is not None]
+        return (-len(values), sign * sum(values) / len(values) if values else float("inf"))
+
+    chosen |= set((full + [r.model for r in sorted(partial, key=rank)])[: view.systems_shown])
     return [r.model for r in table.rows if r.model in chosen]
 
 

@@ -103,3 +103,20 @@ def test_validate_reports_tasks(tiny_layout: Path, tmp_path: Path, capsys) -> No
     assert main(["validate", str(cfg)]) == 0
     out = capsys.readouterr().out
     assert "wmt22:de-en" in out and "refs=A,B" in out and "valid" in out
+
+
+def test_score_json_with_a_comet_model_that_is_not_there(tiny_layout: Path, tmp_path: Path, capsys) -> None:
+    hyp = write_lines(tmp_path / "sys.txt", TINY_SYS["good"])
+    missing = tmp_path / "no" / "wmt22-comet-da"
+    argv = ["score", "--task", "wmt22:de-en", "--hyp", str(hyp), "--data-dir", str(tiny_layout), "--format", "json"]
+    assert main([*argv, "--metrics", f"bleu,comet:{missing},chrf"]) == 0
+    captured = capsys.readouterr()
+    (doc,) = json.loads(captured.out)
+    assert [s["name"] for s in doc["scores"]] == ["bleu", "chrf"]
+    assert doc["errors"][0]["name"] == f"comet:{missing}" and "does not exist" in doc["errors"][0]["error"]
+    assert f"comet:{missing} unavailable" in captured.err
+    # nothing could be computed: that is an error, not an empty document
+    assert main([*argv, "--metrics", f"comet:{missing}"]) == 2
+    assert "no metric could be computed" in capsys.readouterr().err
+    assert main([*argv, "--metrics", "blue"]) == 2  # a typo stays an error, with did-you-mean
+    assert "did you mean 'bleu'" in capsys.readouterr().err

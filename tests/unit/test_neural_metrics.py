@@ -578,7 +578,7 @@ def test_score_json_parses_for_every_metric_alone_and_combined(models: dict[str,
     assert by_name["ter"]["score"] == sacrebleu.corpus_ter(hyp, [lines["A"]]).score
     assert by_name["ter"]["higher_is_better"] is False and by_name["off-target"]["higher_is_better"] is False
     assert by_name["bleu"]["verbose_score"].endswith(f"ref_len = {by_name['bleu']['details']['ref_len']})")
-    assert "short = " in by_name["off-target"]["verbose_score"]
+    assert "lines too short to judge: " in by_name["off-target"]["verbose_score"]
     assert by_name[f"comet:{models['comet']}"]["display_scale"] == 100
     jsonl, _ = _score_json(capsys, lines, "bleu,off-target", fmt="jsonl")
     assert len(jsonl) == len(SYSTEMS) and [e["name"] for e in jsonl[0]["scores"]] == ["bleu", "off-target"]

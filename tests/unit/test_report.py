@@ -7,6 +7,7 @@ chunk that ``mtbench.report.plots`` fills from the drawn artists)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -381,20 +382,27 @@ def test_compare_labels_every_copy_and_curves(tiny_layout: Path, run_dir: Path, 
     second = tmp_path / "run2"
     write_lines(tiny_layout / "wmt22" / "de-en" / "systems" / "better.txt",
                 ["The house is small.", "The dog barks loudly.", "", "I drink coffee, 3-4 cups."])
+    write_lines(tiny_layout / "wmt22" / "de-en" / "systems" / "good.txt",  # good has new outputs in run2
+                ["The house is small.", "The dog barks.", "", "I drink coffee."])
     assert main(["run", "--tasks", "wmt22:de-en", "--data-dir", str(tiny_layout), "--out", str(second)]) == 0
     out = tmp_path / "cmp"
     assert main(["compare", str(run_dir), str(second), "--out", str(out), "--x", "step=100,200"]) == 0
     err = capsys.readouterr().err
     res = read_json(out / "results.json")
     names = set(res["tasks"]["wmt22:de-en"]["scores"])
-    # good, bad and same are in both runs: every copy carries its run; better is only in run2
-    assert names == {"run/good", "run2/good", "run/bad", "run2/bad", "run/same", "run2/same", "better"}
+    # good differs between the runs: both copies carry their run; bad and same are the very same
+    # reference systems in both runs: shown once; better is only in run2
+    assert names == {"run/good", "run2/good", "bad", "same", "better"}
     assert res["models"]["run2/good"]["name_in_run"] == "good"
+    md = (out / "leaderboard.md").read_text(encoding="utf-8")
+    assert md.count("| run/good |") == 2 and md.count("| run2/good |") == 2 and md.count("| bad |") == 2
     assert (out / "curve-bleu.png").is_file()
     assert "better only in run run2: no curve" in err
     legend = figure_text(out / "curve-bleu.png")["axes"][0]["legend"]
     assert set(legend) == {"good", "bad", "same"}
     assert main(["compare", str(run_dir), "--out", str(out)]) != 0
+    assert main(["compare", str(run_dir), str(second), "--out", str(second)]) == 2  # never into a run directory
+    assert "is a run directory: a report never writes into one" in capsys.readouterr().err
 
 
 def test_x_without_common_models_is_an_error(tmp_path: Path, capsys) -> None:
@@ -436,3 +444,97 @@ def test_html_renders_in_headless_chromium(user_run: tuple[Path, Path], tmp_path
     assert 'data-tables="8"' in dom  # 4 systems x 2 metrics in the leaderboards
     assert 'data-under-test="2"' in dom  # the user's model is marked in both tables
     assert "first 30 of 40 segments per direction (--limit 30)" in dom
+
+
+# --- what a user review found ------------------------------------------------------------------
+
+def test_a_metric_failing_now_shows_no_older_scores(tiny_layout: Path, tmp_path: Path, capfd) -> None:
+    inc = tmp_path / "inc"
+    inc.mkdir()
+    (inc / "moody.py").write_text('''
+import os
+from mtbench.errors import MtbenchError
+from mtbench.metrics import METRICS
+from mtbench.metrics.base import Metric, MetricResult
+
+class Moody(Metric):
+    name = "moody"
+    higher_is_better = True
+    def config(self, ctx=None):
+        return {"mood": os.environ.get("MOOD", "fine")}
+    def score_systems(self, ctx, hypotheses):
+        if os.environ.get("MOOD") == "broken":
+            raise MtbenchError("moody: its model is gone")
+        return {s: MetricResult(self.name, 1.0, "moody|v1", [1.0] * len(h)) for s, h in hypotheses.items()}
+
+METRICS.register("moody", Moody)
+''', encoding="utf-8")
+    out = tmp_path / "run"
+    args = ["run", "--tasks", "wmt22:de-en", "--metrics", "bleu,moody", "--include-path", str(inc),
+            "--data-dir", str(tiny_layout), "--out", str(out)]
+    assert main(args) == 0
+    assert "moody" in read_json(out / "results.json")["tasks"]["wmt22:de-en"]["scores"]["good"]
+    os.environ["MOOD"] = "broken"  # the scoring stage is a child process: it reads the environment
+    try:
+        assert main(args) == 0
+    finally:
+        del os.environ["MOOD"]
+    capfd.readouterr()
+    res = read_json(out / "results.json")
+    assert "moody" not in res["tasks"]["wmt22:de-en"]["scores"]["good"]  # not the old score of another config
+    assert "its model is gone" in res["unavailable"]["moody"]["wmt22:de-en"]
+    section = (out / "report" / "leaderboard.md").read_text(encoding="utf-8").split("## moody")[1]
+    assert "| good |" not in section and "Unavailable for wmt22:de-en: moody: its model is gone" in section
+
+
+def test_own_file_named_like_a_reference_system_is_an_error(tiny_layout: Path, tmp_path: Path, capsys) -> None:
+    mine = tmp_path / "mine"
+    write_lines(mine / "wmt22" / "de-en" / "systems" / "good.txt", ["A", "B", "", "C"])
+    out = tmp_path / "run"
+    assert main(["run", "--tasks", "wmt22:de-en", "--data-dir", str(tiny_layout), "--model", "files",
+                 "--model", f"files:{mine}", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "system 'good'" in err and "rename" in err
+    assert not out.exists()
+
+
+def test_bad_statistics_flags_are_one_line_errors(run_dir: Path, capsys) -> None:
+    before = snapshot(run_dir)
+    for flags, needle in ((["--seed", "-1"], "--seed must be a non-negative integer"),
+                          (["--n-resamples", "0"], "--n-resamples must be a positive integer"),
+                          (["--figure-tasks", ""], "names no direction"),
+                          (["--systems-shown", "-2"], "--systems-shown must be 0 or a positive integer")):
+        assert main(["report", str(run_dir), *flags]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and needle in err, err
+    assert snapshot(run_dir) == before
+    assert main(["run", "--tasks", "wmt22:de-en", "--seed", "-3", "--out", str(run_dir)]) == 2
+    assert "seed must be a non-negative integer" in capsys.readouterr().err
+
+
+def test_two_test_sets_with_one_pair_keep_their_names_and_partial_rows_fill_figures(tmp_path: Path, capsys) -> None:
+    data = synthetic_layout(tmp_path / "data", pairs=("de-en",), n=12, systems=(("a", 0.1), ("b", 0.3)))
+    synthetic_layout(tmp_path / "data", pairs=("de-en",), n=12, seed=1, systems=(("c", 0.2),), testset="wmt21")
+    out = tmp_path / "run"
+    assert main(["run", "--tasks", "wmt21:de-en,wmt22:de-en", "--data-dir", str(data), "--out", str(out)]) == 0
+    capsys.readouterr()
+    shown = figure_text(out / "report" / "bars-bleu.png")
+    assert shown["axes"][0]["xticklabels"][:2] == ["wmt21:de-en", "wmt22:de-en"]  # not "de-en" twice
+    assert set(shown["axes"][0]["legend"]) == {"a", "b", "c"}  # no system covers both: the best partial ones
+    assert "all 3 systems" in shown["axes"][0]["title"]
+    assert "wmt21:de-en & wmt22:de-en" in (out / "report" / "leaderboard.tex").read_text(encoding="utf-8")
+
+
+def test_report_of_a_run_whose_mean_plugin_is_gone(tmp_path: Path, capsys) -> None:
+    data = hand_layout(tmp_path / "data")
+    inc = tmp_path / "inc-gone"
+    inc.mkdir()
+    (inc / "gone_metric.py").write_text(PLUGIN_METRICS.replace('"length-gap"', '"gone-gap"').replace(
+        'METRICS.register("corpus-wer", CorpusWer)', ""), encoding="utf-8")
+    out = tmp_path / "run"
+    assert main(["run", "--tasks", "wmt22:de-en", "--metrics", "bleu,gone-gap", "--include-path", str(inc),
+                 "--data-dir", str(data), "--out", str(out)]) == 0
+    shutil.rmtree(inc)  # the plugin is not there any more: its recorded declaration is enough for a mean metric
+    assert main(["report", str(out), "--out", str(tmp_path / "rep"), "--significance", "ar", "--systems-shown", "1"]) == 0
+    res = read_json(tmp_path / "rep" / "results.json")
+    assert res["tasks"]["wmt22:de-en"]["scores"]["bad"]["gone-gap"]["comparison"]["verdict"] == "worse"

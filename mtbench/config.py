@@ -4,6 +4,7 @@ every default made explicit in the run directory's run.yaml."""
 from __future__ import annotations
 
 import dataclasses
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,33 @@ class RunConfig:
 FIELD_NAMES = [f.name for f in dataclasses.fields(RunConfig)]
 
 
+def _type_error(where: str, key: str, value: Any, hint: Any) -> str | None:
+    """Why ``value`` does not fit the field's type, or None (YAML gives any type)."""
+    args = typing.get_args(hint)
+    if type(None) in args and value is None:
+        return None
+    kinds = [a for a in args if a is not type(None)] if args and typing.get_origin(hint) is not list else [hint]
+    for kind in kinds:
+        origin = typing.get_origin(kind)
+        if origin is list:
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                return None
+        elif kind is int:
+            if isinstance(value, int) and not isinstance(value, bool):
+                return None
+        elif kind is str:
+            if isinstance(value, str):
+                return None
+        elif isinstance(value, kind):
+            return None
+    names = " or ".join("a list of strings" if typing.get_origin(k) is list else
+                        {"int": "an integer", "str": "a string"}.get(getattr(k, "__name__", ""), str(k)) for k in kinds)
+    return f"{where}: `{key}` must be {names}{' (or empty)' if type(None) in args else ''}, got {value!r}"
+
+
+_HINTS = typing.get_type_hints(RunConfig)
+
+
 def load_config(path: str | Path) -> RunConfig:
     """A RunConfig from a YAML file; unknown keys and wrong types are one-line errors."""
     data = load_yaml_mapping(path)
@@ -123,6 +151,9 @@ def load_config(path: str | Path) -> RunConfig:
             value = [v.strip() for v in value.split(",") if v.strip()]
         if key_norm in ("tasks", "figure_tasks") and isinstance(value, list):
             value = ",".join(str(v) for v in value)
+        problem = _type_error(str(path), str(key), value, _HINTS[key_norm])
+        if problem:
+            raise MtbenchError(problem)
         setattr(cfg, key_norm, value)
     cfg.validate(str(path))
     return cfg

@@ -19,7 +19,7 @@ T = TypeVar("T")
 
 
 def did_you_mean(value: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(value, choices, n=3, cutoff=0.5)
+    close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=3, cutoff=0.5)
     if close:
         return "did you mean " + " or ".join(repr(c) for c in close) + "?"
     shown = ", ".join(sorted(choices)[:12])

@@ -93,7 +93,7 @@ def snapshot(run: Path) -> dict[str, bytes]:
             data = json.dumps(rows).encode()
         if rel.name.endswith(".meta.json"):
             meta = json.loads(data)
-            for key in ("seconds", "path"):
+            for key in ("seconds", "path", "generated", "from_cache", "new_tokens"):  # work done, not results
                 meta.pop(key, None)
             data = json.dumps(meta).encode()
         out[str(rel)] = data
@@ -122,7 +122,7 @@ def kill_points(labels: list[str]) -> list[str]:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG and /proc are Linux's")
 def test_sigkill_at_every_checkpoint_then_resume(tiny_llama_dir: Path, layout: Path, tmp_path: Path) -> None:
     started = time.time()
-    clean, log = tmp_path / "clean", tmp_path / "labels.txt"
+    clean, log = tmp_path / "clean" / "run", tmp_path / "labels.txt"  # the same folder name as the chain's
     proc = start(command(tiny_llama_dir, layout, clean, tmp_path / "clean.sqlite"), MTBENCH_FAULT_LOG=str(log))
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
@@ -130,7 +130,7 @@ def test_sigkill_at_every_checkpoint_then_resume(tiny_llama_dir: Path, layout: P
     labels = log.read_text(encoding="utf-8").splitlines()
     assert len(labels) == len(set(labels)), "checkpoint labels must be unique within a run"
 
-    out, cache = tmp_path / "run", tmp_path / "cache.sqlite"
+    out, cache = tmp_path / "chain" / "run", tmp_path / "cache.sqlite"
     points = kill_points(labels)
     finished: dict[str, int] = {}  # direction -> segments committed to the cache so far
 
@@ -229,7 +229,7 @@ def test_full_disk_and_read_only_run_directory(tiny_layout: Path, tmp_path: Path
     try:
         from tests.conftest import synthetic_layout
 
-        data = synthetic_layout(tmp_path / "data", pairs=("de-en",), n=400)
+        data = synthetic_layout(tmp_path / "data400", pairs=("de-en",), n=400)
         proc = subprocess.run([sys.executable, "-m", "mtbench", "run", "--tasks", "wmt22:de-en", "--data-dir",
                                str(data), "--out", str(small / "run")], capture_output=True, text=True)
         assert proc.returncode == 2

@@ -212,8 +212,8 @@ def significance_matrix(systems: Sequence[str], p_values: np.ndarray, deltas: np
     ax.set_yticks(range(n), labels)
     _mark_labels([*ax.get_xticklabels(), *ax.get_yticklabels()], under_test)
     better = "higher" if higher_is_better else "lower"
-    fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02, label=f"row − column ({better} is better; purple: row better)")
-    _titles(fig, ax, title, subtitle)
+    fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02, label="row − column")
+    _titles(fig, ax, title, f"purple: row better ({better} is better) · {subtitle}")
     ax.spines[:].set_visible(False)
     return _save(fig, out_base)
 

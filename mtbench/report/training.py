@@ -40,11 +40,13 @@ def training_curves(paths: Sequence[str | Path], out_dir: Path) -> list[Path]:
     training-parts-<name> (nll, ul, pref)."""
     logs = dict(read_train_log(p) for p in paths)
     colours = plots.system_colours(list(logs))
+    source = f"per optimiser step, from the {LOG_NAME} of {', '.join(logs)}"
     figures = plots.curves({name: [(r["step"], r["loss"]) for r in rows] for name, rows in logs.items()}, colours,
-                           out_dir / "training-loss", "step", "training loss", "Training loss")
+                           out_dir / "training-loss", "step", "training loss", "Training loss", source)
     for name, rows in logs.items():
         parts = {k: [(r["step"], float(r[k])) for r in rows if k in r] for k in PARTS}
         parts = {k: v for k, v in parts.items() if v}
         if len(parts) > 1 or (parts and "nll" not in parts):
-            figures += plots.curves(parts, {}, out_dir / f"training-parts-{name}", "step", "loss part", f"{name}: loss parts")
+            figures += plots.curves(parts, {}, out_dir / f"training-parts-{name}", "step", "loss part",
+                                    f"{name}: loss parts", f"per optimiser step ({', '.join(parts)}), from its {LOG_NAME}")
     return figures

@@ -280,7 +280,7 @@ def _figures(results: Results, tables: list[Table], source: SegmentSource, out_d
         slug = _slug(info.name)
         cols = tab.columns + [a for a in tab.average_columns if a != "avg"]
         values = {s: [tab.row(s).value(c) for c in cols] for s in systems}
-        shown = f"{subtitle} · {_shown_phrase(len(systems), len(tab.rows), view)}"
+        shown = f"{subtitle} · {_shown_phrase(len(systems), len(tab.rows), view, len(under_test & set(systems)))}"
         figs += plots.grouped_bars(cols, len(tab.columns), systems, values, under_test, colours, out_dir / f"bars-{slug}",
                                    f"{info.name} per direction — {segments}", shown, info.axis_label())
         floors = {t: results.tasks[t].reference_floor.get(info.name) for t in tab.columns}
@@ -308,7 +308,8 @@ def _figures(results: Results, tables: list[Table], source: SegmentSource, out_d
                                                   f"{info.name} on {task_name}: row − column — {task_segments}",
                                                   f"* p < {sig.alpha:g}, {test_phrase(sig)} · "
                                                   f"{scope_line(results, [task], with_test=False)} · "
-                                                  f"{_shown_phrase(len(pw.systems), n_task, view)}", sig.alpha,
+                                                  f"{_shown_phrase(len(pw.systems), n_task, view, len(under_test & set(pw.systems)))}",
+                                                  sig.alpha,
                                                   info.higher_is_better)
             systems = shown_in_task(results, task_name, info.name, view, sig.baseline)
             if not systems:
@@ -322,14 +323,16 @@ def _figures(results: Results, tables: list[Table], source: SegmentSource, out_d
                                          out_dir / f"segments-{slug}",
                                          f"segment-level {info.name} on {task_name} — {task_segments}",
                                          f"{scope_line(results, [task], with_test=False)} · "
-                                         f"{_shown_phrase(len(systems), n_task, view)}", f"segment {info.axis_label()}")
+                                         f"{_shown_phrase(len(systems), n_task, view, len(under_test & set(systems)))}",
+                                         f"segment {info.axis_label()}")
     return figs
 
 
-def _shown_phrase(shown: int, total: int, view: ViewOptions) -> str:
+def _shown_phrase(shown: int, total: int, view: ViewOptions, under_test: int = 0) -> str:
     if shown == total:
         return f"all {total} systems"
-    return f"{shown} of {total} systems (under test, --show, best {view.systems_shown} others)"
+    parts = ([f"{under_test} under test"] if under_test else []) + (["--show"] if view.show else [])
+    return f"{shown} of {total} systems ({', '.join(parts + [f'best {view.systems_shown} others'])})"
 
 
 def _worst(results: Results, source: SegmentSource, tables: list[Table]) -> dict[str, dict[str, list[dict[str, Any]]]]:

@@ -25,6 +25,7 @@ pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from tests.integration.test_hf_backend import CORPUS  # noqa: E402
+from tests.proctree import alive_in_group  # noqa: E402
 
 N_SEGMENTS = 16  # per direction
 CHUNK = "8"  # prompts per cache commit: two generation checkpoints per direction
@@ -57,18 +58,6 @@ def command(model: Path, data: Path, out: Path, cache: Path) -> list[str]:
 def start(cmd: list[str], **env: str) -> subprocess.Popen:
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "MTBENCH_CHUNK": CHUNK, **env}, start_new_session=True)
-
-
-def alive_in_group(pgid: int) -> list[int]:
-    alive = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            alive.append(int(stat.parent.name))
-    return alive
 
 
 def wait_group_gone(pgid: int, seconds: float = 15) -> list[int]:

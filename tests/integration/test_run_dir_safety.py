@@ -16,6 +16,7 @@ import pytest
 
 from mtbench.runlock import WRITER_NAME, RunLock
 from tests.conftest import synthetic_layout, write_lines
+from tests.proctree import alive_in_group, children
 
 
 def mtbench(*args: str, **kw) -> subprocess.CompletedProcess:
@@ -66,31 +67,6 @@ def test_stale_lock_of_a_dead_process_is_taken_over(tiny_layout: Path, tmp_path:
     assert f"took over the lock of {out} from pid {dead.pid}" in proc.stderr and "no longer running" in proc.stderr
 
 
-def _tree_alive(pgid: int) -> list[str]:
-    """Processes of the process group that are still running (zombies are dead)."""
-    alive = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            alive.append(stat.parent.name)
-    return alive
-
-
-def _children(pid: int) -> list[int]:
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            out.append(int(stat.parent.name))
-    return out
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl(PR_SET_PDEATHSIG) and /proc are Linux's")
 def test_sigkill_during_scoring_leaves_no_process_of_the_tree(tmp_path: Path) -> None:
     systems = tuple((f"s{i}", 0.1 + 0.05 * i) for i in range(8))
@@ -103,21 +79,21 @@ def test_sigkill_during_scoring_leaves_no_process_of_the_tree(tmp_path: Path) ->
     deadline = time.time() + 240
     workers: list[int] = []
     while time.time() < deadline and proc.poll() is None:
-        stages = [c for c in _children(proc.pid)
+        stages = [c for c in children(proc.pid)
                   if "score" in Path(f"/proc/{c}/cmdline").read_bytes().decode(errors="replace")]
-        workers = [w for s in stages for w in _children(s)]
+        workers = [w for s in stages for w in children(s)]
         if stages and len(workers) >= 2:
             break
         time.sleep(0.05)
     assert proc.poll() is None and workers, "the run ended before its scoring pool was seen"
-    tree = sorted(set(_tree_alive(proc.pid)))
+    tree = sorted(alive_in_group(proc.pid))
     assert len(tree) >= 4  # run, scoring stage, two pool workers
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     deadline = time.time() + 20
-    while _tree_alive(proc.pid) and time.time() < deadline:
+    while alive_in_group(proc.pid) and time.time() < deadline:
         time.sleep(0.1)
-    assert _tree_alive(proc.pid) == [], f"still alive after SIGKILL of the run: {_tree_alive(proc.pid)} (tree was {tree})"
+    assert alive_in_group(proc.pid) == [], f"still alive after SIGKILL of the run: {alive_in_group(proc.pid)} (tree was {tree})"
 
 
 def test_out_that_is_a_users_folder_is_refused_unless_forced(tiny_layout: Path, tmp_path: Path) -> None:

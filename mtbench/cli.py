@@ -137,7 +137,7 @@ def _score_run_dir(args: argparse.Namespace) -> int:
 def _report_options(args: argparse.Namespace, runs: list, title: str):
     """Flags over the first run's own settings: `mtbench report RUN` without flags
     shows the run's statistics as the run computed them."""
-    from mtbench.scoring import report_options
+    from mtbench.report.build import ReportOptions
 
     config = dict(runs[0].read_config())
     for key in ("significance", "n_resamples", "seed", "baseline", "systems_shown", "figure_tasks"):
@@ -146,10 +146,7 @@ def _report_options(args: argparse.Namespace, runs: list, title: str):
             config[key] = value
     if args.show is not None:
         config["show"] = _split(args.show)
-    options = report_options(config, args.title or title)
-    from dataclasses import replace
-
-    return replace(options, train_logs=tuple(args.train_log or ()))
+    return ReportOptions.from_config(config, args.title or title, args.train_log or ())
 
 
 def cmd_report(args: argparse.Namespace) -> int:

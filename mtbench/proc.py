@@ -34,6 +34,17 @@ def die_with_parent(parent_pid: int | None = None) -> bool:
     return True
 
 
+def pid_alive(pid: int) -> bool:
+    """A process of that pid exists (on this host)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, as another user's
+    return True
+
+
 def die_with_parent_from_env() -> None:
     """In a process started by mtbench with ``child_env()``: follow the parent. A
     variable inherited from further up (the named process is alive but is not our
@@ -44,13 +55,8 @@ def die_with_parent_from_env() -> None:
     pid = int(parent)
     if os.getppid() == pid:
         die_with_parent(pid)
-        return
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    elif not pid_alive(pid):
         os._exit(1)  # started by a parent that has died since: its run is over
-    except PermissionError:
-        pass
 
 
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:

@@ -25,6 +25,7 @@ from typing import Any, Callable
 from filelock import FileLock, Timeout
 
 from mtbench.errors import MtbenchError
+from mtbench.proc import pid_alive
 
 LOCK_NAME = ".mtbench.lock"
 WRITER_NAME = ".mtbench-writer.json"
@@ -35,16 +36,6 @@ _HELD: set[str] = set()  # run directories this process holds (the scoring stage
 def _command() -> str:
     prog = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
     return " ".join(["mtbench" if prog in ("__main__.py", "mtbench") else prog, *sys.argv[1:]])
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def describe(holder: dict[str, Any]) -> str:
@@ -92,7 +83,7 @@ class RunLock:
         self._remove_stale_temp_files()
         stale = self._holder()
         if stale and stale.get("pid") != os.getpid():
-            gone = "no longer running" if stale.get("host") != socket.gethostname() or not _alive(int(stale["pid"])) \
+            gone = "no longer running" if stale.get("host") != socket.gethostname() or not pid_alive(int(stale["pid"])) \
                 else "gone from the lock"
             self.log(f"mtbench: note: took over the lock of {self.path} from {describe(stale)}, {gone}")
         from mtbench.textio import atomic_write_json

@@ -188,7 +188,7 @@ def score_run(path: str | Path, log: Log = print, metrics: Sequence[str] | None 
 
 
 def _score_run(out: RunDir, log: Log, metrics: Sequence[str] | None) -> RunDir:
-    from mtbench.report.build import analyse, write_report
+    from mtbench.report.build import ReportOptions, analyse, write_report
     from mtbench.report.leaderboard import run_notes
 
     t_start = time.time()
@@ -202,7 +202,7 @@ def _score_run(out: RunDir, log: Log, metrics: Sequence[str] | None) -> RunDir:
     check_metric_names(metric_names)
     preset = config.get("preset", "default")
     tasks = load_task_inputs(out, config)
-    options = report_options(config, f"mtbench run {out.path.name}")
+    options = ReportOptions.from_config(config, f"mtbench run {out.path.name}")
 
     instances = {name: make_metric(name) for name in metric_names}
     jobs: list[ScoreJob] = []
@@ -262,19 +262,6 @@ def _score_run(out: RunDir, log: Log, metrics: Sequence[str] | None) -> RunDir:
 
 #: Changes when what a score file holds changes, so older files are recomputed.
 SCORE_FORMAT = 2
-
-
-def report_options(config: Mapping[str, Any], title: str) -> Any:
-    """The statistics and figure settings of a run configuration."""
-    from mtbench.report.build import ReportOptions
-    from mtbench.report.selection import ViewOptions
-    from mtbench.significance import SignificanceOptions
-
-    sig = SignificanceOptions(config.get("significance", "bs"), config.get("n_resamples"),
-                              int(config.get("seed", 12345)), baseline=config.get("baseline", "best"))
-    view = ViewOptions(int(config.get("systems_shown", 10)), tuple(config.get("show") or ()),
-                       str(config.get("figure_tasks", "first")))
-    return ReportOptions(sig, view, title)
 
 
 def collect_results(out: RunDir, config: Mapping[str, Any], tasks: Sequence[TaskInputs],

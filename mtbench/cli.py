@@ -22,7 +22,8 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--include-path", action="append", default=None, metavar="DIR", help="extra folder of suite YAML files")
     p.add_argument("--preset", choices=None, help="scoring preset: default (sacrebleu/ALMA) or wmt (WMT official)")
     p.add_argument("--refs", help="references: primary (default), all, or ids such as A,B")
-    p.add_argument("--metrics", help="comma-separated metric names (default: bleu,chrf)")
+    p.add_argument("--metrics", help="comma-separated metric names; 'failures' is the failure profile "
+                                     "(empty,copy,echo,truncated,overlong,repetition,off-target) (default: bleu,chrf; the default suite adds failures)")
 
 
 def _split(value: str) -> list[str]:
@@ -60,7 +61,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     with handling():  # SIGTERM / Ctrl-C: finish the chunk in flight, exit 143 / 130
         out = run(_config_from_args(args), log=lambda msg: print(msg, file=sys.stderr), wait=args.wait, force=args.force)
-    print((out.path / "report" / "leaderboard.md").read_text(encoding="utf-8"))
+    from mtbench.report.build import console_report
+
+    print(console_report(out.path))
     return 0
 
 
@@ -171,6 +174,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         for path in args.train_log:
             read_train_log(path)
     options = _report_options(args, runs, f"mtbench report: {', '.join(r.path.name for r in runs)}")
+    analyze = _compare_analyze_pair(args, runs)  # checked before anything is written
     report_runs(runs, out, options, [Path(p) for p in args.include_path or []])
     if args.x:
         _, notes = series_curves(runs, args.x, out)
@@ -178,6 +182,38 @@ def cmd_report(args: argparse.Namespace) -> int:
             print(f"mtbench: warning: {note}", file=sys.stderr)
     print((out / "leaderboard.md").read_text(encoding="utf-8"))
     print(f"report: {out / 'index.html'}", file=sys.stderr)
+    if analyze:
+        from mtbench.analysis import analyze_pair, folder_name
+        from mtbench.report.build import merge_runs
+
+        a, b = analyze
+        analysis = analyze_pair(merge_runs(runs), runs, a, b, out / folder_name(a, b))
+        print(f"analysis: {analysis.files[0]}", file=sys.stderr)
+    return 0
+
+
+def _compare_analyze_pair(args: argparse.Namespace, runs: list) -> tuple[str, str] | None:
+    """``compare --analyze A,B``: the two merged system names, checked."""
+    if not getattr(args, "analyze", None):
+        return None
+    from mtbench.analysis import check_pair, parse_pair
+    from mtbench.report.build import merge_runs
+
+    merged = merge_runs(runs)
+    a, b = parse_pair(args.analyze, list(merged.models))
+    check_pair(merged, a, b)
+    return a, b
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from mtbench.analysis import analyze_run
+    from mtbench.analysis.render import overview_markdown
+
+    tasks = _split(args.tasks) if args.tasks is not None else None
+    analysis = analyze_run(args.run_dir, args.a, args.b, args.out, freq_corpus=args.freq_corpus, tasks=tasks,
+                           top_ngrams_k=args.top_ngrams, top_segments_k=args.top_segments)
+    print(overview_markdown(analysis))
+    print(f"analysis: {analysis.files[0]}", file=sys.stderr)
     return 0
 
 
@@ -194,7 +230,7 @@ def _renamed_flags(args: argparse.Namespace) -> None:
 
 def cmd_ls(args: argparse.Namespace) -> int:
     from mtbench.data.testsets import TESTSETS
-    from mtbench.metrics import METRICS
+    from mtbench.metrics import GROUPS, METRICS
     from mtbench.models import MODELS
     from mtbench.tasks import load_suites
 
@@ -218,6 +254,8 @@ def cmd_ls(args: argparse.Namespace) -> int:
         print("Metrics:")
         for name in METRICS.names():
             print(f"  {name}")
+        for name, members in GROUPS.items():
+            print(f"  {name:24s} group: {','.join(members)}")
     if what in ("all", "models"):
         print("Models (KIND:ARG or a named model):")
         for name in MODELS.names():
@@ -331,7 +369,24 @@ def build_parser() -> argparse.ArgumentParser:
                        help="a `mtbench train` output folder (or its train_log.jsonl): plot its training curves; repeatable")
         p.add_argument("--x", metavar="LABEL=V1,V2,...",
                        help="one x value per run (e.g. step=100,200,400): draw metric-vs-x curves")
+        if name == "compare":
+            p.add_argument("--analyze", metavar="A,B",
+                           help="also write the two-system analysis of A and B into OUT/analysis-A-vs-B/")
         p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("analyze", help="compare-mt-style analysis of two systems of a run: by source length, "
+                                       "word frequency, n-grams, most different segments")
+    p.add_argument("run_dir")
+    p.add_argument("a", metavar="A", help="system A (quote names with spaces)")
+    p.add_argument("b", metavar="B", help="system B")
+    p.add_argument("--out", help="output folder (default: RUN_DIR/report/analysis-A-vs-B)")
+    p.add_argument("--freq-corpus", metavar="FILE",
+                   help="count word frequencies over this UTF-8 text file (default: the direction's references)")
+    p.add_argument("--tasks", help="only these directions, comma-separated (default: every one both systems have)")
+    p.add_argument("--top-ngrams", type=int, default=15, metavar="K", help="n-grams listed per system (default 15)")
+    p.add_argument("--top-segments", type=int, default=10, metavar="K",
+                   help="most different segments listed (default 10)")
+    p.set_defaults(func=cmd_analyze)
 
     p = sub.add_parser("ls", help="list test sets, suites, metrics and models")
     p.add_argument("what", nargs="?", default="all", choices=["all", "tasks", "testsets", "suites", "metrics", "models", "adapters"])

@@ -18,7 +18,8 @@ from mtbench.yamlio import load_yaml_mapping
 @dataclass
 class RunConfig:
     tasks: str = field(default="default", metadata={"help": "task specs and suites, comma-separated (wmt22:de-en,alma)"})
-    metrics: list[str] = field(default_factory=lambda: ["bleu", "chrf"], metadata={"help": "metric names"})
+    metrics: list[str] = field(default_factory=lambda: ["bleu", "chrf"],
+                               metadata={"help": "metric names; 'failures' = the failure profile"})
     refs: str = field(default="primary", metadata={"help": "references: primary, all, or ids like A,B"})
     preset: str = field(default="default", metadata={"help": "scoring preset: default (sacrebleu/ALMA) or wmt (WMT official)"})
     data_dir: str | None = field(default=None, metadata={"help": "test data in mtbench's layout (default $MTBENCH_DATA)"})
@@ -94,10 +95,11 @@ class RunConfig:
             raise MtbenchError(f"{where}: models must be a list of model specs, got {self.models!r}")
         if not isinstance(self.adapters, list) or not self.adapters:
             raise MtbenchError(f"{where}: adapters must be a non-empty list, got {self.adapters!r}")
-        from mtbench.metrics import check_metric_names
+        from mtbench.metrics import check_metric_names, expand_metric_names
         from mtbench.models.spec import parse_model_spec
         from mtbench.prompts import ADAPTERS
 
+        self.metrics = expand_metric_names(self.metrics)  # "failures" -> the failure-profile metrics
         if check_metrics:
             check_metric_names(self.metrics)
         for spec in self.models:

@@ -85,6 +85,7 @@ class TaskResult:
     scores: dict[str, dict[str, Score]] = field(default_factory=dict)  # model -> metric -> score
     reference_floor: dict[str, float] = field(default_factory=dict)  # metric -> the reference's own score
     caveats: dict[str, str] = field(default_factory=dict)  # metric -> what a reader must know
+    not_scored: dict[str, dict[str, str]] = field(default_factory=dict)  # metric -> model -> why it cannot judge it
 
     @property
     def limited(self) -> bool:

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from mtbench.errors import MtbenchError
-from mtbench.metrics import check_metric_names, make_metric
-from mtbench.metrics.base import Metric, MetricResult, ScoringContext
+from mtbench.metrics import check_metric_names, expand_metric_names, make_metric
+from mtbench.metrics.base import GenerationRecord, Metric, MetricResult, ScoringContext
 from mtbench.plugins import load_include_python
 from mtbench.proc import die_with_parent
 from mtbench.results import ModelInfo, Results, Score, TaskResult
@@ -47,9 +47,13 @@ class TaskInputs:
     refs: dict[str, list[str]]
     outputs: dict[str, list[str]]
     models: dict[str, dict[str, Any]]  # model -> kind and under_test, from its generation's meta
+    records: dict[str, GenerationRecord]  # model -> how its outputs were made (prompts, token counts)
 
-    def context(self, preset: str) -> ScoringContext:
-        return ScoringContext(self.info["src"], self.info["tgt"], self.source, self.refs, preset)
+    def context(self, preset: str, metric: Metric | None = None) -> ScoringContext:
+        """The direction as ``metric`` sees it: with the generation records only for a
+        metric that reads them (they are large and travel to every worker)."""
+        records = self.records if metric is not None and metric.reads_generation else {}
+        return ScoringContext(self.info["src"], self.info["tgt"], self.source, self.refs, preset, records)
 
 
 @dataclass
@@ -161,19 +165,35 @@ def load_task_inputs(out: RunDir, config: Mapping[str, Any]) -> list[TaskInputs]
         if not out.testdata_path(name).exists():
             raise MtbenchError(f"{out.testdata_path(name)} is missing; run `mtbench run` for {out.path} again to rebuild it")
         td = out.read_testdata(name)
-        outputs, kinds = {}, {}
+        outputs, kinds, records = {}, {}, {}
         for model in models.get(name, []):
             if not out.has_finished_generation(name, model):
                 raise MtbenchError(
                     f"{out.generation_path(name, model)}: no finished generation of {model} for {name}; "
                     f"finish it with `mtbench run` before scoring")
-            outputs[model] = out.read_generation(name, model)
+            rows = out.read_generation_rows(name, model)
+            outputs[model] = [r["output"] for r in rows]
             kinds[model] = out.generation_kind(name, model)
+            records[model] = generation_record(rows, out.read_generation_meta(name, model))
         info = {k: td[k] for k in ("testset", "pair", "src", "tgt", "zero_shot")}
         info["segments_in_test_set"] = td.get("segments_in_test_set",
                                               recorded.get(name, {}).get("segments_in_test_set", len(td["source"])))
-        tasks.append(TaskInputs(name, info, td["source"], td["references"], outputs, kinds))
+        tasks.append(TaskInputs(name, info, td["source"], td["references"], outputs, kinds, records))
     return tasks
+
+
+def generation_record(rows: Sequence[Mapping[str, Any]], meta: Mapping[str, Any]) -> GenerationRecord:
+    """What a generation's rows and meta say about how its outputs were made. Only a
+    generated system counted its tokens against a known limit; a Python translator's
+    rows carry 0 tokens, which is no count."""
+    kind = str(meta.get("kind") or ("files" if meta.get("backend") == "files" else "generated"))
+    if kind.startswith("files"):
+        return GenerationRecord(kind)
+    prompts = [str(r.get("prompt", "")) for r in rows] if all("prompt" in r for r in rows) else None
+    limit = (meta.get("decoding") or {}).get("max_new_tokens")
+    counted = kind == "generated" and isinstance(limit, int) and all(isinstance(r.get("tokens"), int) for r in rows)
+    return GenerationRecord(kind, meta.get("adapter"), prompts,
+                            [int(r["tokens"]) for r in rows] if counted else None, limit if counted else None)
 
 
 def score_run(path: str | Path, log: Log = print, metrics: Sequence[str] | None = None, wait: bool = False) -> RunDir:
@@ -195,6 +215,7 @@ def _score_run(out: RunDir, log: Log, metrics: Sequence[str] | None) -> RunDir:
     config = out.read_config()
     load_include_python([Path(p) for p in config.get("include_path") or []])  # plugin metrics
     if metrics:
+        metrics = expand_metric_names(list(metrics))
         check_metric_names(list(metrics))
         config["metrics"] = list(metrics)
         out.write_config(config)
@@ -207,21 +228,31 @@ def _score_run(out: RunDir, log: Log, metrics: Sequence[str] | None) -> RunDir:
     instances = {name: make_metric(name) for name in metric_names}
     jobs: list[ScoreJob] = []
     expected: dict[tuple[str, str, str], str] = {}  # (task, model, metric) -> the input key a valid score has
+    not_scored: dict[str, dict[str, dict[str, str]]] = {}  # task -> metric -> model -> why the metric cannot judge it
     reused = 0
     for task in tasks:
         ref_sha = sha256_lines([f"{k}\t{x}" for k, v in task.refs.items() for x in v])
-        ctx = task.context(preset)
         for name in metric_names:
+            metric = instances[name]
+            ctx = task.context(preset, metric)
             try:
-                metric_config = instances[name].config(ctx)
+                metric_config = metric.config(ctx)
             except MtbenchError as exc:  # e.g. a model path that does not exist
                 metric_config = {"unavailable": str(exc)}
+            judged = {}
+            for m, lines in task.outputs.items():
+                reason = metric.not_applicable(task.records[m])
+                if reason:
+                    not_scored.setdefault(task.name, {}).setdefault(name, {})[m] = reason
+                else:
+                    judged[m] = lines
             keys = {m: input_key({"hyp": sha256_lines(lines), "refs": ref_sha, "metric": name,
-                                  "config": metric_config, "preset": preset, "format": SCORE_FORMAT})
-                    for m, lines in task.outputs.items()}
+                                  "config": metric_config, "preset": preset, "format": SCORE_FORMAT,
+                                  **(task.records[m].fingerprint(metric.reads_generation) if metric.reads_generation else {})})
+                    for m, lines in judged.items()}
             expected.update({(task.name, m, name): k for m, k in keys.items()})
-            todo = [m for m in task.outputs if not out.has_score(task.name, m, name, keys[m])]
-            reused += len(task.outputs) - len(todo)
+            todo = [m for m in judged if not out.has_score(task.name, m, name, keys[m])]
+            reused += len(judged) - len(todo)
             if todo:
                 jobs.append(ScoreJob(task.name, name, ctx, {m: task.outputs[m] for m in todo},
                                      {m: keys[m] for m in todo}, list(task.refs),
@@ -244,7 +275,7 @@ def _score_run(out: RunDir, log: Log, metrics: Sequence[str] | None) -> RunDir:
             checkpoint("score", f"{job.task}:{model}:{job.metric}")
     t_scored = time.time()
 
-    results = collect_results(out, config, tasks, instances, unavailable, expected)
+    results = collect_results(out, config, tasks, instances, unavailable, expected, not_scored)
     analyse(results, instances, options)
     for note in run_notes(results):
         log(f"mtbench: warning: {note}")
@@ -266,7 +297,8 @@ SCORE_FORMAT = 2
 
 def collect_results(out: RunDir, config: Mapping[str, Any], tasks: Sequence[TaskInputs],
                     instances: Mapping[str, Metric], unavailable: dict[str, dict[str, str]],
-                    expected: Mapping[tuple[str, str, str], str]) -> Results:
+                    expected: Mapping[tuple[str, str, str], str],
+                    not_scored: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None) -> Results:
     """The results model of a run, from its score files: only scores computed from the
     current inputs and settings (``expected`` input keys), never an older file that a
     metric failing now left behind."""
@@ -279,7 +311,8 @@ def collect_results(out: RunDir, config: Mapping[str, Any], tasks: Sequence[Task
             models.setdefault(model, ModelInfo(model, kind["kind"], kind["under_test"], str(out.path), model))
             per: dict[str, Score] = {}
             for metric in instances:
-                if not out.has_score(task.name, model, metric, expected[(task.name, model, metric)]):
+                key = expected.get((task.name, model, metric))
+                if key is None or not out.has_score(task.name, model, metric, key):
                     continue  # the metric failed for this task (see unavailable)
                 s = out.read_score(task.name, model, metric)
                 per[metric] = Score(s["score"], s["signature"], s.get("details") or {}, s.get("detail_columns") or {},
@@ -301,7 +334,8 @@ def collect_results(out: RunDir, config: Mapping[str, Any], tasks: Sequence[Task
                 caveats[name] = caveat
         by_task[task.name] = TaskResult(task.name, task.info["testset"], task.info["pair"], task.info["src"],
                                         task.info["tgt"], bool(task.info["zero_shot"]), len(task.source),
-                                        int(task.info["segments_in_test_set"]), list(task.refs), scores, floors, caveats)
+                                        int(task.info["segments_in_test_set"]), list(task.refs), scores, floors, caveats,
+                                        {m: dict(per) for m, per in (not_scored or {}).get(task.name, {}).items()})
     return Results(preset=config.get("preset", "default"), metrics={n: m.info() for n, m in instances.items()},
                    models=models, tasks=by_task, limit=config.get("limit"), unavailable=unavailable,
                    runs=[str(out.path)])

@@ -102,6 +102,12 @@ class RunDir:
     def read_generation(self, task: str, model: str) -> list[str]:
         return [r["output"] for r in read_jsonl(self.generation_path(task, model))]
 
+    def read_generation_rows(self, task: str, model: str) -> list[dict[str, Any]]:
+        return read_jsonl(self.generation_path(task, model))
+
+    def read_generation_meta(self, task: str, model: str) -> dict[str, Any]:
+        return read_json(self.generation_meta_path(task, model))
+
     def generation_kind(self, task: str, model: str) -> dict[str, Any]:
         """``{"kind": ..., "under_test": ...}`` of a finished generation: the data
         layout's systems ("files") are reference systems; files:DIR, generated and

@@ -26,14 +26,36 @@ METRICS.register("chrf", "mtbench.metrics.sacrebleu_metrics:Chrf")
 METRICS.register("chrf++", "mtbench.metrics.sacrebleu_metrics:chrf_plus_plus")
 METRICS.register("ter", "mtbench.metrics.sacrebleu_metrics:Ter")
 METRICS.register("off-target", "mtbench.metrics.offtarget:OffTarget")
+METRICS.register("empty", "mtbench.metrics.failures.empty:Empty")
+METRICS.register("copy", "mtbench.metrics.failures.copied:Copy")
+METRICS.register("echo", "mtbench.metrics.failures.echo:Echo")
+METRICS.register("truncated", "mtbench.metrics.failures.truncated:Truncated")
+METRICS.register("overlong", "mtbench.metrics.failures.overlong:Overlong")
+METRICS.register("repetition", "mtbench.metrics.failures.repetition:Repetition")
 METRICS.register("comet", "mtbench.metrics.comet_metric:comet")
 METRICS.register("cometkiwi", "mtbench.metrics.comet_metric:cometkiwi")
 METRICS.register("xcomet", "mtbench.metrics.comet_metric:xcomet")
 METRICS.register("bleurt", "mtbench.metrics.bleurt_metric:bleurt")
 
+#: Names that stand for several metrics, expanded where a metric list is read.
+GROUPS: dict[str, tuple[str, ...]] = {
+    # the failure profile (mtbench.metrics.failures and off-target)
+    "failures": ("empty", "copy", "echo", "truncated", "overlong", "repetition", "off-target"),
+}
+
 PARAMETRIZED: Registry[ParametrizedFactory] = Registry("parametrized metric")
 PARAMETRIZED.register("comet", "mtbench.metrics.comet_metric:make_comet")
 PARAMETRIZED.register("bleurt", "mtbench.metrics.bleurt_metric:make_bleurt")
+
+
+def expand_metric_names(names: list[str]) -> list[str]:
+    """Groups (``failures``) replaced by their metrics, each name once, in order."""
+    out: list[str] = []
+    for name in names:
+        for member in (GROUPS[name] if isinstance(name, str) and name in GROUPS and name not in METRICS else (name,)):
+            if member not in out:
+                out.append(member)
+    return out
 
 
 def split_metric_name(name: str) -> tuple[str, str | None]:

@@ -19,7 +19,10 @@ and signature live in the metric. Every built-in and plugin metric subclasses
 * ``reference_floor``: optionally, the score of the reference itself (off-target);
 * ``verbose`` and ``detail_columns``: how the corpus details print (sacrebleu's
   ``verbose_score`` line; columns of a per-direction details table);
-* ``caveat``: optionally, a sentence a reader must see for a direction.
+* ``caveat``: optionally, a sentence a reader must see for a direction;
+* ``failure_profile``: the metric flags one failure mode per segment (score 100 when
+  the segment shows it, 0 when not), so its corpus score is the rate in % of lines and
+  the report's failures table, examples and output viewer pick it up.
 
 Significance, leaderboards, figures and the CLI ask the metric object (or the
 ``MetricInfo`` it recorded in results.json); nobody keeps a table keyed by metric name.
@@ -38,6 +41,26 @@ from mtbench.errors import MtbenchError
 
 
 @dataclass(frozen=True)
+class GenerationRecord:
+    """What the run directory knows about how one system's outputs were made. A
+    precomputed system (``kind`` "files") has none of it: no prompt, no token counts."""
+
+    kind: str  # "files", "files:DIR", "generated" or "python"
+    adapter: str | None = None  # the prompt adapter's registry name
+    prompts: Sequence[str] | None = None  # the exact prompt of every segment
+    new_tokens: Sequence[int] | None = None  # tokens generated per segment
+    max_new_tokens: int | None = None  # the decoding limit those counts ran against
+
+    def fingerprint(self, fields: Sequence[str]) -> dict[str, Any]:
+        """The named fields as a stable digest (part of a score's cache key)."""
+        import hashlib
+        import json
+
+        blob = json.dumps({f: getattr(self, f) for f in fields}, ensure_ascii=False, sort_keys=True, default=list)
+        return {"generation": hashlib.sha256(blob.encode()).hexdigest()}
+
+
+@dataclass(frozen=True)
 class ScoringContext:
     """What a metric may need to know about the direction it scores."""
 
@@ -46,6 +69,14 @@ class ScoringContext:
     sources: Sequence[str]
     references: Mapping[str, Sequence[str]]  # ref id -> lines (already the selected refs)
     preset: str = "default"
+    generations: Mapping[str, GenerationRecord] = field(default_factory=dict)  # system -> how it was made
+
+    def generation(self, system: str) -> GenerationRecord:
+        return self.generations.get(system) or GenerationRecord("files")
+
+    @property
+    def primary_reference(self) -> Sequence[str]:
+        return next(iter(self.references.values()), [""] * len(self.sources))
 
 
 def segment_score_stats(scores: Sequence[float] | np.ndarray) -> np.ndarray:
@@ -106,6 +137,7 @@ class MetricInfo:
     display_scale: float = 1.0
     unit: str = ""
     aggregation: str = "mean of segment scores"
+    failure_profile: bool = False  # a per-segment failure flag (100 = shows the failure)
 
     @property
     def direction(self) -> str:
@@ -113,6 +145,12 @@ class MetricInfo:
 
     def display(self, value: float | None) -> float | None:
         return None if value is None else value * self.display_scale
+
+    def means_the_same(self, other: "MetricInfo") -> bool:
+        """Both declarations read the numbers the same way (a run scored before a
+        presentation-only field existed still compares)."""
+        keys = ("name", "higher_is_better", "display_scale", "unit", "aggregation")
+        return all(getattr(self, k) == getattr(other, k) for k in keys)
 
     def heading(self) -> str:
         """``bleu (higher is better)``, ``comet (higher is better, x100)``."""
@@ -149,6 +187,9 @@ class Metric(ABC):
     display_scale: ClassVar[float] = 1.0
     unit: ClassVar[str] = ""
     heavy: ClassVar[bool] = False  # loads a model: the scoring stage runs it in its own process, once per run
+    failure_profile: ClassVar[bool] = False  # flags a failure mode per segment (100 = failed): the failures table
+    #: GenerationRecord fields the metric reads (they join its scores' cache key).
+    reads_generation: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
     def config(self, ctx: ScoringContext | None = None) -> dict[str, Any]:
@@ -174,6 +215,11 @@ class Metric(ABC):
         """Columns of the report's per-direction details table (none: no table)."""
         return {}
 
+    def not_applicable(self, record: GenerationRecord) -> str | None:
+        """Why this metric cannot judge a system made this way (None: it can). The
+        scoring stage leaves such systems out and the report says why, once."""
+        return None
+
     def caveat(self, ctx: ScoringContext) -> str | None:
         """A sentence a reader of this direction's scores must see (None: none)."""
         return None
@@ -181,7 +227,7 @@ class Metric(ABC):
     def info(self) -> MetricInfo:
         corpus = type(self).aggregate is not Metric.aggregate
         return MetricInfo(self.name, bool(self.higher_is_better), float(self.display_scale), self.unit,
-                          "corpus statistics" if corpus else "mean of segment scores")
+                          "corpus statistics" if corpus else "mean of segment scores", bool(self.failure_profile))
 
     def check_result(self, system: str, result: MetricResult) -> None:
         """The contract a paired test relies on: ``aggregate`` of the summed segment

@@ -142,6 +142,7 @@ class OffTarget(Metric):
     name = "off-target"
     higher_is_better = False
     unit = "% of lines"
+    failure_profile = True
 
     def __init__(self, model_path: str | None = None) -> None:
         self.model_path = Path(model_path) if model_path else None

@@ -22,11 +22,13 @@ from mtbench.errors import MtbenchError
 from mtbench.metrics.base import Metric
 from mtbench.report import plots
 from mtbench.report.details import write_details
+from mtbench.report.failures import ANY, FailureTable, failures_html, write_failures
 from mtbench.report.html import render_html
 from mtbench.report.leaderboard import Table, build_tables, marks_legend, run_notes, write_leaderboards
 from mtbench.report.scope import limit_note, scope_line, segments_phrase, significance_phrase, test_phrase
 from mtbench.report.selection import (DEFAULT_SYSTEMS_SHOWN, ViewOptions, check_names, figure_tasks, pairwise_plan,
                                      shown_in_task, shown_systems)
+from mtbench.report.viewer import build_payload
 from mtbench.results import Results
 from mtbench.significance import SignificanceOptions, add_significance, segment_statistics
 from mtbench.stop import checkpoint
@@ -128,7 +130,7 @@ def metric_objects(results: Results, runs: Sequence[RunDir], include: Sequence[P
                 continue
             raise MtbenchError(f"metric {name!r} of {', '.join(results.runs)} cannot be loaded here ({exc}) and has "
                                f"its own corpus statistics; give its plugin's folder with --include-path") from None
-        if metric.info() != info:
+        if not metric.info().means_the_same(info):
             raise MtbenchError(f"metric {name!r} now declares {metric.info()} but the run recorded {info}; re-score the run "
                                f"with `mtbench score --run RUN_DIR`")
         out[name] = metric
@@ -194,7 +196,7 @@ def merge_runs(runs: Sequence[RunDir]) -> Results:
             raise MtbenchError(f"{run.path} was scored with preset {res.preset!r}, {runs[0].path} with "
                                f"{merged.preset!r}; compare runs scored with the same --preset")
         for name, info in res.metrics.items():
-            if merged.metrics.setdefault(name, info) != info:
+            if not merged.metrics.setdefault(name, info).means_the_same(info):
                 raise MtbenchError(f"metric {name!r} means different things in {run.path} and another run "
                                    f"({info} vs {merged.metrics[name]}); re-score both with the same mtbench")
         rename = {m: f"{label}/{m}" if counts[m] > 1 and m not in shared else m for m in res.models}
@@ -245,7 +247,9 @@ def write_report(results: Results, out_dir: Path, options: ReportOptions) -> lis
     details = write_details(out_dir, results, tables)
     checkpoint("report", "leaderboards")
     source = SegmentSource(results)
+    failure_tables, failure_examples = write_failures(out_dir, results, source)
     figures = _figures(results, tables, source, out_dir, options.view)
+    figures += _failure_figure(results, failure_tables, out_dir)
     if options.train_logs:
         from mtbench.report.training import training_curves
 
@@ -263,8 +267,28 @@ def write_report(results: Results, out_dir: Path, options: ReportOptions) -> lis
     provenance += [f"note: {n}" for n in run_notes(results)]
     atomic_write_text(out_dir / "index.html", render_html(
         options.title, tables, [f for f in figures if f.suffix == ".png"], _worst(results, source, tables), links,
-        provenance, [p.name for p in details], marks_legend(results)))
+        provenance, [p.name for p in details] + (["failures.md", "failures-examples.md"] if failure_tables else []),
+        marks_legend(results), build_payload(results, source, options.view, options.significance.baseline),
+        failures_html(results, failure_tables, failure_examples) if failure_tables else ""))
     return tables
+
+
+def console_report(run_dir: Path) -> str:
+    """What `mtbench run` prints: the leaderboard of every metric that is not a failure
+    rate, then the failure profile's first table (all of it is in RUN/report)."""
+    from mtbench.report.failures import build_failure_tables, failures_markdown
+    from mtbench.report.leaderboard import render_markdown
+
+    results = Results.load(run_dir)
+    tables = [t for t in build_tables(results) if not t.metric.failure_profile]
+    text = render_markdown(tables, results) if tables else ""
+    profile = build_failure_tables(results, SegmentSource(results))
+    if profile:
+        report = run_dir / "report"
+        text += failures_markdown(results, profile[:1], str(report / "failures-examples.md")).split("\n", 1)[1]
+        text += (f"\nPer direction, with examples: {report / 'failures.md'}; every failure metric's own "
+                 f"leaderboard and significance: {report / 'leaderboard.md'}\n")
+    return text
 
 
 def _figures(results: Results, tables: list[Table], source: SegmentSource, out_dir: Path,
@@ -291,8 +315,10 @@ def _figures(results: Results, tables: list[Table], source: SegmentSource, out_d
         cols = tab.columns + [a for a in tab.average_columns if a != "avg"]
         values = {s: [tab.row(s).value(c) for c in cols] for s in systems}
         shown = f"{subtitle} · {_shown_phrase(len(systems), len(tab.rows), view, len(under_test & set(systems)))}"
-        figs += plots.grouped_bars(cols, len(tab.columns), systems, values, under_test, colours, out_dir / f"bars-{slug}",
-                                   f"{info.name} per direction — {segments}", shown, info.axis_label())
+        if not info.failure_profile:  # a failure rate's bars are in the failure-profile figure
+            figs += plots.grouped_bars(cols, len(tab.columns), systems, values, under_test, colours,
+                                       out_dir / f"bars-{slug}", f"{info.name} per direction — {segments}", shown,
+                                       info.axis_label())
         floors = {t: results.tasks[t].reference_floor.get(info.name) for t in tab.columns}
         rows = list(systems) + (["reference"] if any(v is not None for v in floors.values()) else [])
         data = [[tab.row(s).cells.get(c) for c in tab.columns] for s in systems]
@@ -322,7 +348,7 @@ def _figures(results: Results, tables: list[Table], source: SegmentSource, out_d
                                                   sig.alpha,
                                                   info.higher_is_better)
             systems = shown_in_task(results, task_name, info.name, view, sig.baseline)
-            if not systems:
+            if not systems or info.failure_profile:  # 0/100 flags have no distribution to draw
                 continue
             scores = {s: [v * info.display_scale for v in source.scores(task_name, s, info.name)] for s in systems}
             mine = [s for s in systems if s in under_test]
@@ -336,6 +362,28 @@ def _figures(results: Results, tables: list[Table], source: SegmentSource, out_d
                                          f"{_shown_phrase(len(systems), n_task, view, len(under_test & set(systems)))}",
                                          f"segment {info.axis_label()}")
     return figs
+
+
+def _failure_figure(results: Results, tables: Sequence[FailureTable], out_dir: Path) -> list[Path]:
+    """Systems x failure modes, the rates of the profile's first table (the mean over
+    directions), the reference floor as the last row. Every system of that table is
+    drawn: a rate table is small, and the failures of the systems a leaderboard hides
+    matter too. A failure no system of the table could be judged on is left out, and
+    the subtitle says so."""
+    if not tables:
+        return []
+    tab = tables[0]
+    judged = [m for m in tab.metrics + [ANY] if any(r.rates[m] is not None for r in tab.rows)]
+    dropped = [m for m in tab.metrics if m not in judged]
+    rows = [r.system for r in tab.rows]
+    data: list[list[float | None]] = [[r.rates[m] for m in judged] for r in tab.rows]
+    if tab.floor:
+        rows.append("reference")
+        data.append([tab.floor.get(m) for m in judged])
+    subtitle = " · ".join([tab.scope, f"{ANY}: at least one flag"]
+                          + ([f"not judged for these systems: {', '.join(dropped)}"] if dropped else []))
+    return plots.heatmap(judged, rows, data, len(tab.rows), set(results.under_test), out_dir / "failures",
+                         tab.title, subtitle, "% of lines flagged ↓", higher_is_better=False, fmt="{:.2f}")
 
 
 def _shown_phrase(shown: int, total: int, view: ViewOptions, under_test: int = 0) -> str:

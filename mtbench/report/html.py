@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from mtbench.report.leaderboard import MARK_BASELINE, MARK_SIGNIFICANT, MARK_UNDER_TEST, Table
+from mtbench.report.viewer import render_section
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px auto;max-width:1400px;color:#222;padding:0 16px}
@@ -20,7 +21,7 @@ td.best{font-weight:bold}.sig{color:#b35806}.note,.sig-line{font-size:12px;color
 code{font-size:12px;background:#f3f3f3;padding:1px 4px}img{max-width:100%;border:1px solid #eee;margin:6px 0}
 details{margin:4px 0}summary{cursor:pointer}.seg td{text-align:left;vertical-align:top;max-width:420px}
 .scope{font-size:12px;color:#333;margin:2px 0 4px}tr.segments td{font-size:11px;color:#666;background:#fafafa}
-tr.under-test td{background:#fff7e0}.mine{font-weight:bold}
+tr.under-test td{background:#fff7e0}.mine{font-weight:bold}tr.floor td{color:#555;font-style:italic}
 """
 
 _SCRIPT = """
@@ -96,14 +97,18 @@ def _worst_segments(worst: dict[str, dict[str, list[dict[str, Any]]]], links: di
 
 def render_html(title: str, tables: Sequence[Table], figures: Sequence[Path],
                 worst: dict[str, dict[str, list[dict[str, Any]]]], links: dict[tuple[str, str], str],
-                provenance: Sequence[str], detail_files: Sequence[str] = (), legend: str = "") -> str:
+                provenance: Sequence[str], detail_files: Sequence[str] = (), legend: str = "",
+                viewer: dict[str, Any] | None = None, failures: str = "") -> str:
+    """``viewer``: the output viewer's payload (``mtbench.report.viewer.build_payload``); None: no viewer."""
     figs = "".join(f"<figure>{_img(p)}</figure>" for p in figures)
     prov = "".join(f"<li>{html.escape(line.replace('`', ''))}</li>" for line in provenance)
     details = "".join(f'<li><a href="{html.escape(f)}">{html.escape(f)}</a></li>' for f in detail_files)
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1><ul class='note'>{prov}</ul>"
             + "".join(_board(t, legend) for t in tables)
+            + failures  # the failure profile section (mtbench.report.failures.failures_html)
             + (f"<h2>Details</h2><ul class='note'>{details}</ul>" if details else "")
             + (f"<h2>Figures</h2>{figs}" if figs else "")
+            + render_section(viewer)
             + (_worst_segments(worst, links, tables[0].metric.name) if tables else "")
             + f"<script>{_SCRIPT}</script></body></html>\n")

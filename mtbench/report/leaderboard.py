@@ -101,6 +101,20 @@ def run_notes(results: Results) -> list[str]:
     return notes
 
 
+def not_scored_notes(results: Results, metric: str) -> list[str]:
+    """Systems a metric cannot judge (``truncated`` on precomputed outputs), one line per reason."""
+    by_reason: dict[str, list[str]] = {}
+    for task in results.tasks.values():
+        for model, reason in task.not_scored.get(metric, {}).items():
+            if model in results.models and model not in by_reason.setdefault(reason, []):
+                by_reason[reason].append(model)
+    notes = []
+    for reason, models in by_reason.items():
+        shown = ", ".join(models[:4]) + (f" and {len(models) - 4} more" if len(models) > 4 else "")
+        notes.append(f"{metric}: not scored for {len(models)} system(s) ({shown}): {reason}")
+    return notes
+
+
 def build_tables(results: Results) -> list[Table]:
     columns = results.scored_tasks
     groups = average_groups(results, columns)
@@ -146,7 +160,7 @@ def build_tables(results: Results) -> list[Table]:
             scope=scope_line(results, tasks),
             segments={t: {"scored": results.tasks[t].segments, "in_test_set": results.tasks[t].segments_in_test_set}
                       for t in columns},
-            notes=notes))
+            notes=notes + not_scored_notes(results, metric)))
     return tables
 
 
@@ -201,9 +215,11 @@ def render_markdown(tables: list[Table], results: Results) -> str:
 
 def render_summary(tables: list[Table], results: Results) -> str:
     """Every metric's averages side by side, one row per model (in the first metric's
-    order): the compact view of a comparison such as base vs MLE vs LAT."""
+    order): the compact view of a comparison such as base vs MLE vs LAT (whose point is
+    the off-target rate on zero-shot directions, so failure rates keep their groups)."""
     if not tables:
         return "# Summary\n\nNo metric was computed.\n"
+    profile = any(t.metric.failure_profile for t in tables)
     header, align = ["model"], ["---"]
     for tab in tables:
         arrow = "↑" if tab.metric.higher_is_better else "↓"
@@ -229,6 +245,9 @@ def render_summary(tables: list[Table], results: Results) -> str:
     if first.zero_shot:
         lines.append(f"Zero-shot (unseen in training): {', '.join(first.zero_shot)}.  ")
     lines.append(marks_legend(results).split(f" {MARK_BASELINE} baseline")[0] + "  ")
+    if profile:
+        lines.append("Failure rates (% of lines) per direction, with the reference's own rate and examples: "
+                     "failures.md.  ")
     for note in first.notes:
         lines.append(f"Note: {note}  ")
     return "\n".join(lines) + "\n"

@@ -33,6 +33,9 @@ const key=r=>{const t=r.cells[idx].dataset.v;return t===undefined?r.cells[idx].t
 rows.sort((a,b)=>{const x=key(a),y=key(b);if(typeof x==='string')return asc?x.localeCompare(y):y.localeCompare(x);
 if(isNaN(x))return 1;if(isNaN(y))return -1;return asc?x-y:y-x;});rows.forEach(r=>body.appendChild(r));}
 document.querySelectorAll('table.board th').forEach(th=>th.addEventListener('click',()=>sortTable(th)));
+function openTarget(){const t=location.hash&&document.getElementById(decodeURIComponent(location.hash.slice(1)));
+for(let e=t;e;e=e.parentElement){if(e.tagName==='DETAILS')e.open=true;}}
+window.addEventListener('hashchange',openTarget);window.addEventListener('load',openTarget);
 window.addEventListener('load',()=>{const imgs=[...document.images];
 document.body.dataset.imagesOk=String(imgs.length>0&&imgs.every(i=>i.complete&&i.naturalWidth>0));
 document.body.dataset.tables=String(document.querySelectorAll('table.board tbody tr').length);
@@ -95,6 +98,15 @@ def _worst_segments(worst: dict[str, dict[str, list[dict[str, Any]]]], links: di
     return "".join(parts)
 
 
+def _failure_boards(tables: Sequence[Table], legend: str) -> str:
+    """Each failure rate's own leaderboard (per direction, with significance), folded
+    under the profile that sums them up."""
+    if not tables:
+        return ""
+    return ("<details class='failure-boards'><summary>Leaderboard of each failure metric (per direction, with "
+            f"significance)</summary>{''.join(_board(t, legend) for t in tables)}</details>")
+
+
 def render_html(title: str, tables: Sequence[Table], figures: Sequence[Path],
                 worst: dict[str, dict[str, list[dict[str, Any]]]], links: dict[tuple[str, str], str],
                 provenance: Sequence[str], detail_files: Sequence[str] = (), legend: str = "",
@@ -105,8 +117,9 @@ def render_html(title: str, tables: Sequence[Table], figures: Sequence[Path],
     details = "".join(f'<li><a href="{html.escape(f)}">{html.escape(f)}</a></li>' for f in detail_files)
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1><ul class='note'>{prov}</ul>"
-            + "".join(_board(t, legend) for t in tables)
+            + "".join(_board(t, legend) for t in tables if not t.metric.failure_profile)
             + failures  # the failure profile section (mtbench.report.failures.failures_html)
+            + _failure_boards([t for t in tables if t.metric.failure_profile], legend)
             + (f"<h2>Details</h2><ul class='note'>{details}</ul>" if details else "")
             + (f"<h2>Figures</h2>{figs}" if figs else "")
             + render_section(viewer)

@@ -107,3 +107,25 @@ def test_scores_are_reused_and_only_the_generation_reading_metric_reruns(profile
     proc = mtbench("score", "--run", str(profile_run))
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "0 score file(s) computed" in proc.stderr
+
+
+def test_a_rate_link_opens_its_examples_in_the_browser(profile_run: Path, tmp_path: Path) -> None:
+    from tests import browser
+
+    why = browser.missing()
+    if why:
+        pytest.skip(why)
+    from selenium.webdriver.common.by import By
+
+    d = browser.driver(tmp_path / "profile")
+    try:
+        d.get((profile_run / "report" / "index.html").as_uri())
+        target = d.find_element(By.ID, "ex-wmt22_de_en-copier-copy")
+        assert target.get_attribute("open") is None  # folded until asked for
+        link = d.find_element(By.CSS_SELECTOR, "a[href='#ex-wmt22_de_en-copier-copy']")
+        d.execute_script("arguments[0].click();", link)  # the link may sit in a folded per-direction table
+        assert target.get_attribute("open") == "true"
+        assert SRC[0] in target.text
+        assert not browser.severe(d.get_log("browser"))
+    finally:
+        d.quit()

@@ -162,15 +162,15 @@ def test_unknown_tracker_and_missing_package_are_one_line(layout: Path, tmp_path
 
 
 def test_tracker_failure_keeps_the_run_and_exits_3(layout: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                   capsys) -> None:
+                                                   capfd) -> None:
     pytest.importorskip("mlflow", reason="needs mlflow (pip install 'mtbench[trackers]')")
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")
     monkeypatch.setenv("MLFLOW_TRACKING_URI", (blocker / "mlruns").as_uri())  # cannot be created
     out = tmp_path / "run"
     assert main(run_argv(layout, out, "--log-to", "mlflow")) == 3
-    captured = capsys.readouterr()
-    assert captured.out.startswith("## bleu")  # the leaderboard is still printed
+    captured = capfd.readouterr()  # the warning comes from the scoring stage's process
+    assert "## bleu" in captured.out  # the leaderboard is still printed
     warning = [line for line in captured.err.splitlines() if "--log-to mlflow failed" in line]
     assert len(warning) == 1 and "the run directory is complete" in warning[0]
     assert (out / "results.json").is_file() and (out / "report" / "leaderboard.md").is_file()

@@ -51,18 +51,38 @@ def _config_from_args(args: argparse.Namespace, check_metrics: bool = True) -> R
             setattr(cfg, name, value)
     if args.include_path:
         cfg.include_path = list(cfg.include_path) + args.include_path
+    if getattr(args, "log_to", None):
+        cfg.log_to = _log_to_flags(args)
     cfg.validate("command line", check_metrics)
     return cfg
 
 
+def _log_to_flags(args: argparse.Namespace) -> list[str]:
+    """``--log-to`` (repeatable, comma-separated), its names checked with did-you-mean."""
+    from mtbench.trackers import check_names, split_names
+
+    names = split_names(getattr(args, "log_to", None))
+    check_names(names, "--log-to")
+    return names
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    from mtbench.runner import run
-    from mtbench.stop import handling
-
-    with handling():  # SIGTERM / Ctrl-C: finish the chunk in flight, exit 143 / 130
-        out = run(_config_from_args(args), log=lambda msg: print(msg, file=sys.stderr), wait=args.wait, force=args.force)
     from mtbench.report.build import console_report
+    from mtbench.runner import default_run_dir, run
+    from mtbench.stop import handling
+    from mtbench.trackers import TRACKER_FAILED_EXIT, check_available
 
+    cfg = _config_from_args(args)
+    check_available(cfg.log_to)  # before any work; the scoring stage logs (it reads run.yaml's log_to)
+    try:
+        with handling():  # SIGTERM / Ctrl-C: finish the chunk in flight, exit 143 / 130
+            out = run(cfg, log=lambda msg: print(msg, file=sys.stderr), wait=args.wait, force=args.force)
+    except MtbenchError as exc:
+        if exc.exit_code != TRACKER_FAILED_EXIT:
+            raise
+        # The run directory is complete; only a tracker failed (the scoring stage said which).
+        print(console_report(Path(cfg.out) if cfg.out else default_run_dir(cfg)))
+        raise
     print(console_report(out.path))
     return 0
 
@@ -76,6 +96,8 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     if args.run:
         return _score_run_dir(args)
+    if args.log_to:
+        raise MtbenchError("--log-to logs a run directory: use it with `mtbench run` or `mtbench score --run RUN_DIR`")
     if not args.task or not args.hyp:
         raise MtbenchError("`mtbench score` needs --run RUN_DIR, or --task TASK with --hyp FILE")
     cfg = _config_from_args(args, check_metrics=False)  # a model that is not there fails alone, below
@@ -131,9 +153,17 @@ def _score_run_dir(args: argparse.Namespace) -> int:
     from mtbench.proc import PARENT_ENV
     from mtbench.stop import handling
 
+    from mtbench.store import RunDir
+    from mtbench.trackers import TRACKER_FAILED_EXIT, check_available, log_run, split_names
+
     metrics = _split(args.metrics) if args.metrics else None
+    # --log-to for this time only, else the run's own log_to (what `mtbench run` recorded)
+    trackers = _log_to_flags(args) if args.log_to else split_names(RunDir(args.run).read_config().get("log_to") or [])
+    check_available(trackers)  # before any work
     with handling(escalate=PARENT_ENV not in os.environ):  # started by `mtbench run`: it decides
-        score_run(args.run, log=lambda msg: print(msg, file=sys.stderr), metrics=metrics, wait=args.wait)
+        out = score_run(args.run, log=lambda msg: print(msg, file=sys.stderr), metrics=metrics, wait=args.wait)
+    if not log_run(trackers, out.path, "run" if PARENT_ENV in os.environ else "score", lambda m: print(m, file=sys.stderr)):
+        return TRACKER_FAILED_EXIT
     return 0
 
 
@@ -290,7 +320,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from mtbench.train import main_train
 
-    return main_train(args.method, args.config)
+    return main_train(args.method, args.config, _log_to_flags(args))
 
 
 def _add_statistics_flags(p: argparse.ArgumentParser, default: str = "") -> None:
@@ -308,6 +338,12 @@ def _add_statistics_flags(p: argparse.ArgumentParser, default: str = "") -> None
     g.add_argument("--figure-tasks", metavar="TASKS",
                    help=f"directions with pairwise-significance and segment figures: first, all, or task names "
                         f"{default or '(default first)'}")
+
+
+def _add_log_to(p: argparse.ArgumentParser, what: str = "") -> None:
+    p.add_argument("--log-to", action="append", metavar="TRACKER",
+                   help=f"experiment trackers: mlflow, wandb; comma-separated or repeatable{what} "
+                        f"(MLFLOW_TRACKING_URI, default ./mlruns; WANDB_MODE, WANDB_PROJECT)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -341,6 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--tensor-parallel-size", type=int, help="vLLM tensor parallel size")
     g.add_argument("--data-parallel-size", type=int, help="vLLM data parallel size")
     g.add_argument("--cache", help="generation cache file (default $MTBENCH_CACHE/generations.sqlite or ~/.cache/mtbench)")
+    _add_log_to(p)
     _add_common(p)
     p.set_defaults(func=cmd_run)
 
@@ -351,6 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hyp", action="append", help="hypothesis file (repeatable)")
     p.add_argument("--format", choices=["text", "json", "jsonl"], default="text",
                    help="json: one JSON document (a list, one object per file); jsonl: one line per file")
+    _add_log_to(p, " (with --run; default: the run's own log_to)")
     _add_common(p)
     p.set_defaults(func=cmd_score)
 
@@ -396,6 +434,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a variant: mle (ALMA stage 2, instruction tuning), lat, tim, alma-stage1")
     p.add_argument("method", help="mle, lat, tim or alma-stage1")
     p.add_argument("config", help="training YAML (see trainers/configs/)")
+    _add_log_to(p, ": the configuration and every step's loss")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("validate", help="check a run configuration and that its data loads")

@@ -51,6 +51,8 @@ class RunConfig:
     tensor_parallel_size: int = field(default=1, metadata={"help": "vLLM tensor parallel size"})
     data_parallel_size: int = field(default=1, metadata={"help": "vLLM data parallel size"})
     cache: str | None = field(default=None, metadata={"help": "generation cache file (default $MTBENCH_CACHE or ~/.cache/mtbench)"})
+    # --- experiment trackers (not part of the run directory's identity: see default_run_dir)
+    log_to: list[str] = field(default_factory=list, metadata={"help": "experiment trackers: mlflow, wandb"})
 
     def validate(self, where: str = "configuration", check_metrics: bool = True) -> None:
         from mtbench.plugins import load_include_python
@@ -106,6 +108,12 @@ class RunConfig:
             parse_model_spec(spec)
         for name in self.adapters:
             ADAPTERS.get(name)
+        from mtbench.trackers import check_names, split_names
+
+        if not isinstance(self.log_to, list):
+            raise MtbenchError(f"{where}: log_to must be a list of tracker names (mlflow, wandb), got {self.log_to!r}")
+        self.log_to = split_names(self.log_to)
+        check_names(self.log_to, f"{where}: log_to")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -149,7 +157,7 @@ def load_config(path: str | Path) -> RunConfig:
         key_norm = str(key).replace("-", "_")
         if key_norm not in FIELD_NAMES:
             raise MtbenchError(f"{path}: unknown key {key!r}: {did_you_mean(key_norm, FIELD_NAMES)}")
-        if key_norm in ("metrics", "include_path", "models", "adapters", "show") and isinstance(value, str):
+        if key_norm in ("metrics", "include_path", "models", "adapters", "show", "log_to") and isinstance(value, str):
             value = [v.strip() for v in value.split(",") if v.strip()]
         if key_norm in ("tasks", "figure_tasks") and isinstance(value, list):
             value = ",".join(str(v) for v in value)

@@ -88,10 +88,11 @@ def score_outputs(plan: TaskPlan, metrics: Sequence[Metric], preset: str
 
 def default_run_dir(cfg: RunConfig) -> Path:
     """runs/<tasks>-<hash>: the same command reuses the same directory (and resumes)."""
-    if cfg.tasks == "default" and cfg == RunConfig(data_dir=cfg.data_dir, systems=cfg.systems):
+    if cfg.tasks == "default" and cfg == RunConfig(data_dir=cfg.data_dir, systems=cfg.systems, log_to=cfg.log_to):
         return Path("runs") / "default"
     label = "".join(c if c.isalnum() or c in "-_" else "_" for c in cfg.tasks)[:40]
-    key = {k: v for k, v in cfg.to_dict().items() if k not in ("out", "data_dir", "systems")}
+    # where a run is logged to does not change what it computes: the same directory
+    key = {k: v for k, v in cfg.to_dict().items() if k not in ("out", "data_dir", "systems", "log_to")}
     return Path("runs") / f"{label}-{input_key(key)[:8]}"
 
 

@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from mtbench import __version__
+from mtbench.checkout import checkout_root
 from mtbench.errors import MtbenchError
 from mtbench.textio import atomic_write_json, atomic_write_jsonl, atomic_write_text, read_json, read_jsonl
 
@@ -180,8 +181,11 @@ class RunDir:
 
 
 def git_revision() -> str | None:
-    """The mtbench checkout's revision (None when installed from a wheel)."""
-    root = Path(__file__).resolve().parent.parent
+    """The mtbench checkout's revision; None when installed from a wheel, even from a
+    venv inside some other git repository (whose revision says nothing about mtbench)."""
+    root = checkout_root()
+    if root is None:
+        return None
     try:
         out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
     except (OSError, subprocess.TimeoutExpired):

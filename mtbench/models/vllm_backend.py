@@ -41,14 +41,16 @@ from pathlib import Path
 from queue import Empty, Queue
 from typing import IO, Any, Sequence
 
+from mtbench.checkout import project_root
 from mtbench.errors import MtbenchError
 from mtbench.models.base import DecodingParams, Generation
 from mtbench.models.fingerprint import folder_fingerprint
 from mtbench.proc import PARENT_ENV
 
 WORKER = Path(__file__).with_name("vllm_worker.py")
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_VENV = REPO_ROOT / ".venv-vllm"
+# <checkout>/.venv-vllm (what `make vllm-env` builds); installed from a wheel, the
+# .venv-vllm beside the venv mtbench runs in (not one inside site-packages' parents).
+DEFAULT_VENV = project_root() / ".venv-vllm"
 ENV_PYTHON = "MTBENCH_VLLM_PYTHON"
 BUILD_HINT = "build it with `make vllm-env` (scripts/build_vllm_env.sh) or pass --vllm-python"
 CHECK_TIMEOUT_S = 60.0

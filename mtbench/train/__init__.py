@@ -7,19 +7,24 @@ so ``import mtbench.train`` stays cheap for the CLI.
 
 from __future__ import annotations
 
+import os
 import sys
+from typing import Sequence
 
 from mtbench.errors import MtbenchError
 
 __all__ = ["main_train"]
 
 
-def main_train(method: str, config_path: str) -> int:
-    """``mtbench train METHOD CONFIG``: train and save; returns the exit status.
+def main_train(method: str, config_path: str, log_to: Sequence[str] = ()) -> int:
+    """``mtbench train METHOD CONFIG``: train and save; returns the exit status (3 when
+    the checkpoint is saved but an experiment tracker in ``log_to`` failed).
     Configuration errors raise :class:`MtbenchError` (one line) for the CLI to print."""
     from mtbench.train.config import load_config
+    from mtbench.trackers import TRACKER_FAILED_EXIT, check_available
 
     cfg = load_config(config_path, method)
+    check_available(list(log_to))  # before any work
     try:
         import accelerate  # noqa: F401
         import transformers  # noqa: F401
@@ -27,6 +32,23 @@ def main_train(method: str, config_path: str) -> int:
         raise MtbenchError(f"training needs the 'train' extra ({exc.name} is missing): pip install 'mtbench[train]'") from None
     from mtbench.train.trainer import train
 
-    result = train(cfg, echo=lambda line: print(line, file=sys.stderr))
+    if os.environ.get("RANK", "0") != "0":  # `accelerate launch`: the main process logs, once
+        log_to = ()
+    if not log_to:
+        result = train(cfg, echo=lambda line: print(line, file=sys.stderr))
+    else:
+        from pathlib import Path
+
+        from mtbench.trackers import StepLogger
+
+        logger = StepLogger(list(log_to), lambda m: print(m, file=sys.stderr))
+        logger.start(Path(cfg.out).name, {"method": method, **cfg.to_dict()},
+                     {"mtbench.command": "train", "mtbench.out": str(Path(cfg.out).resolve())})
+        try:
+            result = train(cfg, echo=lambda line: print(line, file=sys.stderr), on_step=logger.step)
+        except BaseException:
+            logger.finish(None, failed=True)
+            raise
+        logger.finish(result.out)
     print(f"trained {cfg.method} for {result.steps} steps (final loss {result.final_loss:.4f}) -> {result.out}")
-    return 0
+    return 0 if not log_to or logger.ok else TRACKER_FAILED_EXIT

@@ -167,8 +167,10 @@ def make_scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig) -> torch.
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
-def train(cfg: TrainConfig, echo: Callable[[str], None] | None = None) -> TrainResult:
-    """Train ``cfg.method`` for ``cfg.steps`` optimizer steps and save to ``cfg.out``."""
+def train(cfg: TrainConfig, echo: Callable[[str], None] | None = None,
+          on_step: Callable[[dict[str, Any]], None] | None = None) -> TrainResult:
+    """Train ``cfg.method`` for ``cfg.steps`` optimizer steps and save to ``cfg.out``.
+    ``on_step`` gets each row of train_log.jsonl as it is written (experiment trackers)."""
     from accelerate import Accelerator
     from accelerate.utils import set_seed
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -244,6 +246,8 @@ def train(cfg: TrainConfig, echo: Callable[[str], None] | None = None) -> TrainR
                         f.write(json.dumps(row) + "\n")
                     if echo is not None:
                         echo(json.dumps(row))
+                    if on_step is not None:
+                        on_step(row)
                 acc_loss, acc_parts, micro, tokens = 0.0, {}, 0, 0
                 if step >= cfg.steps:
                     break

@@ -45,7 +45,7 @@ def _config_from_args(args: argparse.Namespace, check_metrics: bool = True) -> R
     for name in ("refs", "preset", "data_dir", "systems", "limit", "out", "workers", "baseline", "seed",
                  "significance", "n_resamples", "shots", "num_beams", "max_new_tokens", "no_repeat_ngram_size",
                  "device", "dtype", "batch_tokens", "vllm_python", "tensor_parallel_size", "data_parallel_size",
-                 "cache", "systems_shown", "figure_tasks"):
+                 "cache", "systems_shown", "figure_tasks", "executor", "ray_address", "ray_replicas"):
         value = getattr(args, name, None)
         if value is not None:
             setattr(cfg, name, value)
@@ -377,6 +377,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--tensor-parallel-size", type=int, help="vLLM tensor parallel size")
     g.add_argument("--data-parallel-size", type=int, help="vLLM data parallel size")
     g.add_argument("--cache", help="generation cache file (default $MTBENCH_CACHE/generations.sqlite or ~/.cache/mtbench)")
+    g = p.add_argument_group("where it runs")
+    g.add_argument("--executor", help="local (default: this process) or ray (generation and heavy metrics on a Ray cluster)")
+    g.add_argument("--ray-address", help="Ray cluster to join (default $RAY_ADDRESS, else a local Ray instance for this run)")
+    g.add_argument("--ray-replicas", type=int, help="actors per generation model on Ray (default 0: as many as the cluster fits)")
     _add_log_to(p)
     _add_common(p)
     p.set_defaults(func=cmd_run)

@@ -51,7 +51,11 @@ class RunConfig:
     tensor_parallel_size: int = field(default=1, metadata={"help": "vLLM tensor parallel size"})
     data_parallel_size: int = field(default=1, metadata={"help": "vLLM data parallel size"})
     cache: str | None = field(default=None, metadata={"help": "generation cache file (default $MTBENCH_CACHE or ~/.cache/mtbench)"})
-    # --- experiment trackers (not part of the run directory's identity: see default_run_dir)
+    # --- where it runs and where it is logged (not part of the run directory's identity: see default_run_dir)
+    executor: str = field(default="local", metadata={"help": "local (this process) or ray (a Ray cluster)"})
+    ray_address: str | None = field(default=None, metadata={
+        "help": "Ray cluster address (default $RAY_ADDRESS, else a local Ray instance for this run)"})
+    ray_replicas: int = field(default=0, metadata={"help": "actors per generation model on Ray (0 = as many as fit)"})
     log_to: list[str] = field(default_factory=list, metadata={"help": "experiment trackers: mlflow, wandb"})
 
     def validate(self, where: str = "configuration", check_metrics: bool = True) -> None:
@@ -108,6 +112,14 @@ class RunConfig:
             parse_model_spec(spec)
         for name in self.adapters:
             ADAPTERS.get(name)
+        from mtbench.executors import EXECUTORS
+
+        EXECUTORS.get(self.executor)  # did-you-mean for a name that is not one
+        if self.executor != "ray" and (self.ray_address or self.ray_replicas):
+            raise MtbenchError(f"{where}: ray_address and ray_replicas are options of the ray executor; "
+                               f"add --executor ray (or executor: ray)")
+        if not isinstance(self.ray_replicas, int) or self.ray_replicas < 0:
+            raise MtbenchError(f"{where}: ray_replicas must be 0 (as many as fit) or a positive integer, got {self.ray_replicas!r}")
         from mtbench.trackers import check_names, split_names
 
         if not isinstance(self.log_to, list):

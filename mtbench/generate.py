@@ -16,7 +16,7 @@ import os
 import sqlite3
 import time
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -110,43 +110,87 @@ class GenerationStats:
     seconds: float = 0.0
 
 
-def generate_rows(backend: Backend, adapter: Any, requests: Sequence[Request], params: DecodingParams,
-                  cache: GenerationCache | None, adapter_key: Mapping[str, Any],
-                  on_start: Callable[[int], None] | None = None, label: str = "") -> tuple[list[dict[str, Any]], GenerationStats]:
-    """One row per request (id, prompt, raw, output, tokens, time), generating only what
-    the cache lacks (``on_start`` hears how many that is). Prompts go to the backend
-    longest first, so each chunk holds prompts of similar length and pads little.
-    After each committed chunk the run may stop (SIGTERM) or be killed by a test."""
-    stats = GenerationStats(segments=len(requests))
+@dataclass
+class GenerationJob:
+    """One (model, adapter, task): its requests, their cache keys, what the cache already
+    holds and what is left. An executor runs ``chunks()`` in any order and on any
+    worker and hands each answer to ``commit`` (which writes the cache at once: a crash
+    loses at most the chunks in flight); ``rows()`` then gives the finished rows."""
+
+    backend: Any
+    adapter: Any
+    requests: Sequence[Request]
+    params: DecodingParams
+    cache: GenerationCache | None
+    keys: list[str]
+    done: dict[str, tuple[str, int, float]]
+    todo: list[int]  # request indices still to generate, longest prompt first
+    label: str = ""
+    stats: GenerationStats = field(default_factory=GenerationStats)
+
+    def chunks(self) -> list[list[int]]:
+        """Prompts per backend call, longest first so each holds prompts of similar length."""
+        size = chunk_size()
+        return [self.todo[i:i + size] for i in range(0, len(self.todo), size)]
+
+    def prompts(self, part: Sequence[int]) -> list[str]:
+        return [self.requests[i].prompt for i in part]
+
+    def commit(self, part: Sequence[int], gens: Sequence[Any], seconds: float) -> None:
+        if len(gens) != len(part):
+            raise MtbenchError(f"{self.label}: the backend returned {len(gens)} completion(s) for {len(part)} prompt(s)")
+        per_segment = seconds / max(len(part), 1)
+        fresh = [(self.keys[i], g.raw, int(g.n_tokens), round(per_segment, 4)) for i, g in zip(part, gens)]
+        if self.cache:
+            self.cache.put_many(fresh)
+        for key, raw, n, sec in fresh:
+            self.done[key] = (raw, n, sec)
+            self.stats.new_tokens += n
+        self.stats.generated += len(part)
+        self.stats.seconds += seconds
+        checkpoint("generate", f"chunk:{self.label}:{len(self.done)}")  # the same label on a resumed run
+
+    def rows(self) -> list[dict[str, Any]]:
+        rows = []
+        for r, key in zip(self.requests, self.keys):
+            raw, n, sec = self.done[key]
+            rows.append({"id": r.id, "prompt": r.prompt, "raw": raw,
+                         "output": self.adapter.postprocess(raw, r.source, r.src_lang, r.tgt_lang),
+                         "tokens": n, "time": sec})
+        return rows
+
+
+def plan_generation(backend: Backend, adapter: Any, requests: Sequence[Request], params: DecodingParams,
+                    cache: GenerationCache | None, adapter_key: Mapping[str, Any], label: str = "") -> GenerationJob:
+    """The job of ``requests``: keys from the backend's fingerprint, finished segments
+    from the cache (a prompt asked twice is generated once)."""
     fingerprint = backend.fingerprint()
     keys = [segment_key(fingerprint, adapter_key, r.prompt, params) for r in requests]
     done = cache.get_many(list(dict.fromkeys(keys))) if cache else {}
-    todo = sorted({k: i for i, k in enumerate(keys) if k not in done}.values(),
-                  key=lambda i: -len(requests[i].prompt))
-    if on_start:
-        on_start(len(todo))
-    chunk = chunk_size()
-    for start in range(0, len(todo), chunk):
-        part = todo[start:start + chunk]
+    todo = sorted({k: i for i, k in enumerate(keys) if k not in done}.values(), key=lambda i: -len(requests[i].prompt))
+    return GenerationJob(backend, adapter, requests, params, cache, keys, done, todo, label,
+                         GenerationStats(segments=len(requests)))
+
+
+def run_job_here(job: GenerationJob) -> None:
+    """Every chunk of ``job`` through its backend in this process, one after another;
+    after each committed chunk the run may stop (SIGTERM) or be killed by a test."""
+    for part in job.chunks():
         t0 = time.perf_counter()
-        gens = backend.generate([requests[i].prompt for i in part], params)
-        per_segment = (time.perf_counter() - t0) / max(len(part), 1)
-        fresh = [(keys[i], g.raw, int(g.n_tokens), round(per_segment, 4)) for i, g in zip(part, gens)]
-        if cache:
-            cache.put_many(fresh)
-        for key, raw, n, sec in fresh:
-            done[key] = (raw, n, sec)
-            stats.new_tokens += n
-        stats.generated += len(part)
-        stats.seconds += per_segment * len(part)
-        checkpoint("generate", f"chunk:{label}:{len(done)}")  # the same label on a resumed run
-    rows = []
-    for r, key in zip(requests, keys):
-        raw, n, sec = done[key]
-        rows.append({"id": r.id, "prompt": r.prompt, "raw": raw,
-                     "output": adapter.postprocess(raw, r.source, r.src_lang, r.tgt_lang),
-                     "tokens": n, "time": sec})
-    return rows, stats
+        gens = job.backend.generate(job.prompts(part), job.params)
+        job.commit(part, gens, time.perf_counter() - t0)
+
+
+def generate_rows(backend: Backend, adapter: Any, requests: Sequence[Request], params: DecodingParams,
+                  cache: GenerationCache | None, adapter_key: Mapping[str, Any],
+                  on_start: Callable[[int], None] | None = None, label: str = "") -> tuple[list[dict[str, Any]], GenerationStats]:
+    """One row per request (id, prompt, raw, output, tokens, time), generating here only
+    what the cache lacks (``on_start`` hears how many that is)."""
+    job = plan_generation(backend, adapter, requests, params, cache, adapter_key, label)
+    if on_start:
+        on_start(len(job.todo))
+    run_job_here(job)
+    return job.rows(), job.stats
 
 
 def translate_rows(translator: Translator, requests: Sequence[Request]) -> list[dict[str, Any]]:

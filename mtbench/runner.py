@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from mtbench.config import RunConfig
 from mtbench.data.loaders import TestData, data_dir_from_env, load_testdata
@@ -24,9 +24,10 @@ from mtbench.data.testsets import get_testset
 from mtbench.errors import MtbenchError
 from mtbench.metrics.base import Metric, MetricResult, ScoringContext
 from mtbench.models.precomputed import SystemFile, discover_systems
-from mtbench.generate import GenerationCache, default_cache_path, generate_rows, translate_rows
+from mtbench.executors import Executor, make_executor
+from mtbench.generate import GenerationCache, GenerationJob, default_cache_path, plan_generation, translate_rows
 from mtbench.models.base import DecodingParams, Request
-from mtbench.models.spec import accepted_options, build_backend, parse_model_spec
+from mtbench.models.spec import accepted_options, parse_model_spec
 from mtbench.prompts import ADAPTERS, make_adapter
 from mtbench.proc import child_env
 from mtbench.runlock import RunLock
@@ -86,13 +87,18 @@ def score_outputs(plan: TaskPlan, metrics: Sequence[Metric], preset: str
     return results, errors
 
 
+#: Where a run computes and where it is logged do not change what it computes: the
+#: same command on another executor or tracker reuses the same run directory.
+NOT_IDENTITY = ("executor", "ray_address", "ray_replicas", "log_to")
+
+
 def default_run_dir(cfg: RunConfig) -> Path:
     """runs/<tasks>-<hash>: the same command reuses the same directory (and resumes)."""
-    if cfg.tasks == "default" and cfg == RunConfig(data_dir=cfg.data_dir, systems=cfg.systems, log_to=cfg.log_to):
+    where = {k: getattr(cfg, k) for k in NOT_IDENTITY}
+    if cfg.tasks == "default" and cfg == RunConfig(data_dir=cfg.data_dir, systems=cfg.systems, **where):
         return Path("runs") / "default"
     label = "".join(c if c.isalnum() or c in "-_" else "_" for c in cfg.tasks)[:40]
-    # where a run is logged to does not change what it computes: the same directory
-    key = {k: v for k, v in cfg.to_dict().items() if k not in ("out", "data_dir", "systems", "log_to")}
+    key = {k: v for k, v in cfg.to_dict().items() if k not in ("out", "data_dir", "systems", *NOT_IDENTITY)}
     return Path("runs") / f"{label}-{input_key(key)[:8]}"
 
 
@@ -118,11 +124,13 @@ def backend_options(cfg: RunConfig) -> dict[str, Any]:
             "tensor_parallel_size": cfg.tensor_parallel_size, "data_parallel_size": cfg.data_parallel_size}
 
 
-def make_generators(cfg: RunConfig, translators: dict[str, Any]) -> list[Generator]:
-    """Backends (loaded now: a missing model fails before anything is written) times adapters."""
+def make_generators(cfg: RunConfig, translators: dict[str, Any], executor: Executor) -> list[Generator]:
+    """Backends (loaded now, where the executor runs them: a missing model fails before
+    anything is written) times adapters."""
     generators = []
     specs = [parse_model_spec(m) for m in cfg.models]
-    backends = [(spec.label, spec.text, build_backend(spec, backend_options(cfg))) for spec in specs if not spec.precomputed]
+    backends = [(spec.label, spec.text, executor.build_backend(spec, backend_options(cfg)))
+                for spec in specs if not spec.precomputed]
     backends += [(name, f"python:{type(obj).__name__}", obj) for name, obj in translators.items()]
     for label, spec, backend in backends:
         for adapter_name in cfg.adapters:
@@ -194,97 +202,109 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
                 else:
                     plan.files_under_test.discard(sysfile.name)
         plans.append(plan)
-    generators = make_generators(cfg, dict(translators or {}))
-    prompts = {(g.name, p.task.name): g.requests(p) for g in generators for p in plans}  # names every language now
-    if not generators and not any(p.outputs for p in plans):
-        raise MtbenchError(
-            f"no system outputs (systems/*.txt, llm_outputs/*.txt) for {cfg.tasks} under "
-            f"{', '.join(str(r) for r, _ in roots)}; point --systems at a folder in mtbench's data layout or give --model")
-    check_model_names(plans, generators)
-    check_report_names(cfg, plans, generators)
-    t_loaded = time.time()
-    out.check_is_run_or_empty(force)
-    out.ensure_writable()
-    with RunLock(out.path, wait=wait, log=log) as lock:  # one writer per run directory, from here on
-        cache = GenerationCache(cfg.cache or default_cache_path()) if generators else None
-        resolved = cfg.to_dict()
-        resolved.update(out=str(out.path), limit=limit, data_dir=str(data_dir) if data_dir else None,
-                        systems=[str(r) for r, _ in roots], tasks_resolved=[t.name for t in tasks],
-                        models_resolved={p.task.name: list(p.outputs) + [g.name for g in generators] for p in plans})
-        out.write_config(resolved)
-        checkpoint("generate", "config")
+    executor = make_executor(cfg.executor, cfg.ray_address, cfg.ray_replicas, cfg.include_path, log)
+    try:
+        generators = make_generators(cfg, dict(translators or {}), executor)
+        prompts = {(g.name, p.task.name): g.requests(p) for g in generators for p in plans}  # names every language now
+        if not generators and not any(p.outputs for p in plans):
+            raise MtbenchError(
+                f"no system outputs (systems/*.txt, llm_outputs/*.txt) for {cfg.tasks} under "
+                f"{', '.join(str(r) for r, _ in roots)}; point --systems at a folder in mtbench's data layout or give --model")
+        check_model_names(plans, generators)
+        check_report_names(cfg, plans, generators)
+        t_loaded = time.time()
+        out.check_is_run_or_empty(force)
+        out.ensure_writable()
+        with RunLock(out.path, wait=wait, log=log) as lock:  # one writer per run directory, from here on
+            cache = GenerationCache(cfg.cache or default_cache_path()) if generators else None
+            resolved = cfg.to_dict()
+            resolved.update(out=str(out.path), limit=limit, data_dir=str(data_dir) if data_dir else None,
+                            systems=[str(r) for r, _ in roots], tasks_resolved=[t.name for t in tasks],
+                            models_resolved={p.task.name: list(p.outputs) + [g.name for g in generators] for p in plans})
+            out.write_config(resolved)
+            checkpoint("generate", "config")
 
-        # 2. Generations: precomputed outputs are imported; models generate (cached, resumable).
-        imported = 0
-        for plan in plans:
-            out.write_testdata(plan.task.name, task_info(plan.task, len(plan.data.source)), plan.source, plan.refs)
-            for model, lines in plan.outputs.items():
-                mine = model in plan.files_under_test
-                sha = input_key({"outputs": sha256_lines(lines), "under_test": mine})
-                if out.has_generation(plan.task.name, model, sha):
-                    continue
-                out.write_generation(plan.task.name, model, lines, {
-                    "model": model, "backend": "files", "kind": "files:DIR" if mine else "files", "under_test": mine,
-                    "path": str(plan.files[model].path), "file_sha256": sha256_file(plan.files[model].path),
-                    "input_sha256": sha, "segments": len(lines)})
-                imported += 1
-                checkpoint("generate", f"import:{plan.task.name}:{model}")
-        generation_log: dict[str, Any] = {}
-        for g in generators:
-            fingerprint = g.backend.fingerprint() if hasattr(g.backend, "fingerprint") else {"python": g.spec}
-            generation_log[g.name] = {"spec": g.spec, "adapter": g.adapter.describe(), "decoding": g.decoding.to_dict(),
-                                      "fingerprint": fingerprint, "tasks": {}}
+            # 2. Generations: precomputed outputs are imported; models generate (cached, resumable).
+            imported = 0
             for plan in plans:
-                requests = prompts[(g.name, plan.task.name)]
-                key = input_key({"fingerprint": fingerprint, "adapter": g.adapter.describe(), "decoding": g.decoding.to_dict(),
-                                 "prompts": sha256_lines([r.prompt for r in requests])})
-                if out.has_generation(plan.task.name, g.name, key):
-                    generation_log[g.name]["tasks"][plan.task.name] = {"generated": 0, "from_run_dir": len(requests)}
-                    continue
-                if hasattr(g.backend, "generate"):
-                    def say(todo: int, task: str = plan.task.name, name: str = g.name, n: int = len(requests)) -> None:
-                        log(f"generating {task} with {name}: {todo} of {n} segment(s)"
+                out.write_testdata(plan.task.name, task_info(plan.task, len(plan.data.source)), plan.source, plan.refs)
+                for model, lines in plan.outputs.items():
+                    mine = model in plan.files_under_test
+                    sha = input_key({"outputs": sha256_lines(lines), "under_test": mine})
+                    if out.has_generation(plan.task.name, model, sha):
+                        continue
+                    out.write_generation(plan.task.name, model, lines, {
+                        "model": model, "backend": "files", "kind": "files:DIR" if mine else "files", "under_test": mine,
+                        "path": str(plan.files[model].path), "file_sha256": sha256_file(plan.files[model].path),
+                        "input_sha256": sha, "segments": len(lines)})
+                    imported += 1
+                    checkpoint("generate", f"import:{plan.task.name}:{model}")
+            generation_log: dict[str, Any] = {}
+            jobs: dict[int, tuple[Generator, TaskPlan, str, GenerationJob]] = {}  # id(job) -> where its rows go
+            for g in generators:
+                fingerprint = g.backend.fingerprint() if hasattr(g.backend, "fingerprint") else {"python": g.spec}
+                generation_log[g.name] = {"spec": g.spec, "adapter": g.adapter.describe(), "decoding": g.decoding.to_dict(),
+                                          "fingerprint": fingerprint, "tasks": {}}
+                for plan in plans:
+                    requests = prompts[(g.name, plan.task.name)]
+                    key = input_key({"fingerprint": fingerprint, "adapter": g.adapter.describe(), "decoding": g.decoding.to_dict(),
+                                     "prompts": sha256_lines([r.prompt for r in requests])})
+                    if out.has_generation(plan.task.name, g.name, key):
+                        generation_log[g.name]["tasks"][plan.task.name] = {"generated": 0, "from_run_dir": len(requests)}
+                        continue
+                    if hasattr(g.backend, "generate"):
+                        job = plan_generation(g.backend, g.adapter, requests, g.decoding, cache, g.adapter.describe(),
+                                              label=f"{plan.task.name}:{g.name}")
+                        n, todo = len(requests), len(job.todo)
+                        log(f"generating {plan.task.name} with {g.name}: {todo} of {n} segment(s)"
                             + (f" ({n - todo} from the generation cache)" if todo < n else ""))
-
-                    rows, stats = generate_rows(g.backend, g.adapter, requests, g.decoding, cache, g.adapter.describe(),
-                                                on_start=say, label=f"{plan.task.name}:{g.name}")
-                    info = {"generated": stats.generated, "from_cache": stats.segments - stats.generated,
-                            "new_tokens": stats.new_tokens, "seconds": round(stats.seconds, 3)}
-                    kind = "generated"
-                else:
+                        jobs[id(job)] = (g, plan, key, job)
+                        continue
                     log(f"translating {plan.task.name} with {g.name}: {len(requests)} segment(s)")
                     rows = translate_rows(g.backend, requests)
-                    info = {"generated": len(rows)}
-                    kind = "python"
-                out.write_generation_rows(plan.task.name, g.name, rows, {
-                    "model": g.name, "backend": g.spec, "kind": kind, "under_test": True, "adapter": g.adapter_name,
-                    "fingerprint": fingerprint,
-                    "decoding": g.decoding.to_dict(), "input_sha256": key, "segments": len(rows), **info})
-                generation_log[g.name]["tasks"][plan.task.name] = info
-                checkpoint("generate", f"generation:{plan.task.name}:{g.name}")
-        release(generators)
-        t_generated = time.time()
-        out.write_json("manifest.json", {
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "versions": environment_versions(),
-            "git_revision": git_revision(),
-            "data": {p.task.name: {"origin": p.data.origin, "checksum": p.data.checksum(), "segments": len(p.source),
-                                   "segments_in_test_set": len(p.data.source), "refs": list(p.refs)} for p in plans},
-            "systems": {p.task.name: {m: {"path": str(f.path), "sha256": sha256_file(f.path)} for m, f in p.files.items()}
-                        for p in plans},
-            "models": generation_log,
-            "work": {"generations_imported": imported},
-            "timings_s": {"load": round(t_loaded - t_start, 3), "generate": round(t_generated - t_loaded, 3)},
-        })
-        checkpoint("generate", "manifest")
+                    write_generated(out, g, plan, key, fingerprint, rows, "python", {"generated": len(rows)}, generation_log)
+            for job in executor.run_generation([j for *_, j in jobs.values()]):
+                g, plan, key, _ = jobs[id(job)]
+                stats = job.stats
+                info = {"generated": stats.generated, "from_cache": stats.segments - stats.generated,
+                        "new_tokens": stats.new_tokens, "seconds": round(stats.seconds, 3)}
+                write_generated(out, g, plan, key, generation_log[g.name]["fingerprint"], job.rows(), "generated", info,
+                                generation_log)
+            release(generators)
+            t_generated = time.time()
+            out.write_json("manifest.json", {
+                "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "versions": environment_versions(),
+                "git_revision": git_revision(),
+                "data": {p.task.name: {"origin": p.data.origin, "checksum": p.data.checksum(), "segments": len(p.source),
+                                       "segments_in_test_set": len(p.data.source), "refs": list(p.refs)} for p in plans},
+                "systems": {p.task.name: {m: {"path": str(f.path), "sha256": sha256_file(f.path)} for m, f in p.files.items()}
+                            for p in plans},
+                "models": generation_log,
+                "work": {"generations_imported": imported},
+                "timings_s": {"load": round(t_loaded - t_start, 3), "generate": round(t_generated - t_loaded, 3)},
+            })
+            checkpoint("generate", "manifest")
 
-        # 3. Scores, results, report: in a fresh process, after generation let go of the
-        #    accelerator (and so that a crash in a metric cannot take generations with it).
-        if isolate_scoring:
-            score_in_subprocess(out, lock.child_env())
-        else:
-            score_run(out.path, log)
-        return out
+            # 3. Scores, results, report: in a fresh process, after generation let go of the
+            #    accelerator (and so that a crash in a metric cannot take generations with it).
+            if isolate_scoring:
+                score_in_subprocess(out, {**lock.child_env(), **executor.child_env()})
+            else:
+                score_run(out.path, log, executor=executor)
+            return out
+    finally:  # actors, and a Ray instance started for this run, end with it
+        executor.close()
+
+
+def write_generated(out: RunDir, g: Generator, plan: TaskPlan, key: str, fingerprint: Mapping[str, Any],
+                    rows: list[dict[str, Any]], kind: str, info: dict[str, Any], generation_log: dict[str, Any]) -> None:
+    out.write_generation_rows(plan.task.name, g.name, rows, {
+        "model": g.name, "backend": g.spec, "kind": kind, "under_test": True, "adapter": g.adapter_name,
+        "fingerprint": dict(fingerprint), "decoding": g.decoding.to_dict(), "input_sha256": key, "segments": len(rows),
+        **info})
+    generation_log[g.name]["tasks"][plan.task.name] = info
+    checkpoint("generate", f"generation:{plan.task.name}:{g.name}")
 
 
 def check_model_names(plans: Sequence[TaskPlan], generators: Sequence[Generator]) -> None:

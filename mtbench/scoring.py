@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from mtbench.errors import MtbenchError
+from mtbench.executors import Executor, make_executor
 from mtbench.metrics import check_metric_names, expand_metric_names, make_metric
 from mtbench.metrics.base import GenerationRecord, Metric, MetricResult, ScoringContext
 from mtbench.plugins import load_include_python
@@ -91,7 +92,7 @@ def score_alone(metric: Metric, ctx: ScoringContext, hypotheses: Mapping[str, Se
         return MtbenchError(f"{metric.name} raised {type(exc).__name__}: {exc} (in {type(metric).__module__})")
 
 
-def _score_job(job: ScoreJob, metric: Metric | None = None) -> JobResult:
+def score_job(job: ScoreJob, metric: Metric | None = None) -> JobResult:
     try:
         metric = metric or make_metric(job.metric)
     except MtbenchError as exc:
@@ -100,8 +101,10 @@ def _score_job(job: ScoreJob, metric: Metric | None = None) -> JobResult:
 
 
 def run_score_jobs(jobs: Sequence[ScoreJob], workers: int, log: Log = print,
-                   instances: Mapping[str, Metric] | None = None) -> Iterator[tuple[ScoreJob, JobResult]]:
-    """Score jobs; light metrics in parallel processes, heavy ones in this process.
+                   instances: Mapping[str, Metric] | None = None,
+                   executor: Executor | None = None) -> Iterator[tuple[ScoreJob, JobResult]]:
+    """Score jobs; light metrics in parallel processes, heavy ones where the executor
+    runs them (this process, or a Ray actor per metric).
 
     Largest light jobs first so the pool stays balanced; results come back as they
     finish and the caller writes them, so an interrupted run keeps every finished job.
@@ -119,22 +122,20 @@ def run_score_jobs(jobs: Sequence[ScoreJob], workers: int, log: Log = print,
     if n <= 1:
         for job in light:
             log(f"scoring {job.task} {job.metric}: {len(job.hypotheses)} system(s)")
-            yield job, _score_job(job, instances[job.metric])
+            yield job, score_job(job, instances[job.metric])
     else:
         method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
         pool = ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context(method), initializer=_pool_worker,
                                    initargs=(os.getpid(),))
         try:
-            futures = {pool.submit(_score_job, job): job for job in light}
+            futures = {pool.submit(score_job, job): job for job in light}
             for fut in as_completed(futures):
                 job = futures[fut]
                 log(f"scored {job.task} {job.metric}: {len(job.hypotheses)} system(s)")
                 yield job, fut.result()
         finally:  # also when the caller stops early (SIGTERM): jobs not started are dropped
             pool.shutdown(wait=True, cancel_futures=True)
-    for job in heavy:
-        log(f"scoring {job.task} {job.metric}: {len(job.hypotheses)} system(s)")
-        yield job, _score_job(job, instances[job.metric])
+    yield from (executor or make_executor("local", log=log)).run_heavy(heavy, instances)
 
 
 def _pool_worker(parent: int) -> None:
@@ -196,7 +197,8 @@ def generation_record(rows: Sequence[Mapping[str, Any]], meta: Mapping[str, Any]
                             [int(r["tokens"]) for r in rows] if counted else None, limit if counted else None)
 
 
-def score_run(path: str | Path, log: Log = print, metrics: Sequence[str] | None = None, wait: bool = False) -> RunDir:
+def score_run(path: str | Path, log: Log = print, metrics: Sequence[str] | None = None, wait: bool = False,
+              executor: Executor | None = None) -> RunDir:
     """Score every (task, model, metric) of a run directory that has no valid score yet,
     then write results.json (with its statistics) and the run's report. ``metrics``
     replaces the run's metric list (recorded in run.yaml). Holds the run directory's
@@ -204,10 +206,10 @@ def score_run(path: str | Path, log: Log = print, metrics: Sequence[str] | None 
     out = RunDir(path)
     out.read_config()  # one line for a folder that is not a run, before a lock file is made there
     with RunLock(out.path, wait=wait, log=log):
-        return _score_run(out, log, metrics)
+        return _score_run(out, log, metrics, executor)
 
 
-def _score_run(out: RunDir, log: Log, metrics: Sequence[str] | None) -> RunDir:
+def _score_run(out: RunDir, log: Log, metrics: Sequence[str] | None, executor: Executor | None) -> RunDir:
     from mtbench.report.build import ReportOptions, analyse, write_report
     from mtbench.report.leaderboard import run_notes
 
@@ -259,20 +261,28 @@ def _score_run(out: RunDir, log: Log, metrics: Sequence[str] | None) -> RunDir:
                                      sum(len(x) for lines in task.outputs.values() for x in lines)))
     computed = 0
     unavailable: dict[str, dict[str, str]] = {}
-    for job, results in run_score_jobs(jobs, int(config.get("workers") or 0), log, instances):
-        if isinstance(results, MtbenchError):
-            log(f"mtbench: warning: {job.metric} unavailable for {job.task}: {results}")
-            unavailable.setdefault(job.metric, {})[job.task] = str(results)
-            continue
-        metric = instances[job.metric]
-        for model, res in results.items():
-            out.write_score(job.task, model, job.metric, segment_rows(res), {
-                "task": job.task, "model": model, "metric": job.metric, "score": res.score,
-                "signature": res.signature, "segments": len(res.segment_scores), "refs": job.refs,
-                "details": res.details, "detail_columns": metric.detail_columns(res.details),
-                "verbose": metric.verbose(res.details), "input_sha256": job.keys[model]})
-            computed += 1
-            checkpoint("score", f"{job.task}:{model}:{job.metric}")
+    own_executor = executor is None and any(instances[j.metric].heavy for j in jobs)
+    if own_executor:  # the run's executor (run.yaml), joining its cluster through $RAY_ADDRESS
+        executor = make_executor(config.get("executor") or "local", config.get("ray_address"),
+                                 include_path=config.get("include_path") or [], log=log)
+    try:
+        for job, results in run_score_jobs(jobs, int(config.get("workers") or 0), log, instances, executor):
+            if isinstance(results, MtbenchError):
+                log(f"mtbench: warning: {job.metric} unavailable for {job.task}: {results}")
+                unavailable.setdefault(job.metric, {})[job.task] = str(results)
+                continue
+            metric = instances[job.metric]
+            for model, res in results.items():
+                out.write_score(job.task, model, job.metric, segment_rows(res), {
+                    "task": job.task, "model": model, "metric": job.metric, "score": res.score,
+                    "signature": res.signature, "segments": len(res.segment_scores), "refs": job.refs,
+                    "details": res.details, "detail_columns": metric.detail_columns(res.details),
+                    "verbose": metric.verbose(res.details), "input_sha256": job.keys[model]})
+                computed += 1
+                checkpoint("score", f"{job.task}:{model}:{job.metric}")
+    finally:
+        if own_executor:
+            executor.close()
     t_scored = time.time()
 
     results = collect_results(out, config, tasks, instances, unavailable, expected, not_scored)

@@ -191,6 +191,11 @@ class Metric(ABC):
     #: GenerationRecord fields the metric reads (they join its scores' cache key).
     reads_generation: ClassVar[tuple[str, ...]] = ()
 
+    def gpus_wanted(self) -> int:
+        """GPUs this metric uses when it has them: what a scheduler (``--executor ray``)
+        requests for it, clamped to what the cluster has. Only heavy metrics use any."""
+        return 0
+
     @abstractmethod
     def config(self, ctx: ScoringContext | None = None) -> dict[str, Any]:
         """Every setting that changes the numbers (part of the score cache key)."""

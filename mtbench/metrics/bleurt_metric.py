@@ -137,6 +137,9 @@ class Bleurt(Metric):
         self.length_batching = length_batching
         self._files: BleurtModelFiles | None = None
 
+    def gpus_wanted(self) -> int:
+        return 1 if self.gpus is None else self.gpus  # one when there is one, as gpu_count decides locally
+
     def files(self, download: bool = True) -> BleurtModelFiles:
         if self._files is None:
             self._files = locate_bleurt(self.model, download=download)

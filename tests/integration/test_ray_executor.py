@@ -119,8 +119,8 @@ def mtbench(args: list[str], env: dict[str, str], **kw) -> subprocess.Popen:
 def base_env(tmp: Path, layout: Path, name: str) -> dict[str, str]:
     env = dict(os.environ, MTBENCH_DATA=str(layout), MTBENCH_CACHE=str(tmp / f"cache-{name}"), MTBENCH_CHUNK=CHUNK,
                MTBENCH_TEST_GENLOG=str(tmp / f"genlog-{name}.jsonl"))
-    env.pop("RAY_ADDRESS", None)
-    env["RAY_AUTH_MODE"] = "token"  # what the test cluster (ray_head) requires of its clients
+    for name in ("RAY_ADDRESS", "RAY_AUTH_MODE"):
+        env.pop(name, None)
     return env
 
 
@@ -184,7 +184,7 @@ def test_ray_cluster_gives_the_local_outputs_and_survives_a_killed_worker(
         ray_head: tuple[str, Path, Path], local_run: Path, tiny_llama_dir: Path, layout: Path, plugin_dir: Path) -> None:
     address, log, tmp = ray_head
     out = tmp / "run"
-    env = base_env(tmp, layout, "ray")
+    env = dict(base_env(tmp, layout, "ray"), RAY_AUTH_MODE="token")  # what the test cluster asks of its clients
     proc = mtbench(run_args(tiny_llama_dir, plugin_dir, out, "bleu,chrf,charcount")
                    + ["--executor", "ray", "--ray-address", address], env)
     # Wait for a chunk in flight on a worker that has already finished one, and kill that worker.
@@ -232,7 +232,7 @@ def test_ray_run_reuses_the_run_directory_of_the_same_local_command(
     """The executor is not part of what a run computes: a run finished on Ray and
     started again locally generates nothing and recomputes no score."""
     address, log, _ = ray_head
-    env = base_env(tmp_path, layout, "reuse")
+    env = dict(base_env(tmp_path, layout, "reuse"), RAY_AUTH_MODE="token")
     out = tmp_path / "run"
     first = mtbench(run_args(tiny_llama_dir, plugin_dir, out) + ["--executor", "ray", "--ray-address", address], env)
     _, err = first.communicate(timeout=600)
@@ -256,6 +256,10 @@ def test_local_ray_instance_started_for_the_run(local_run: Path, tiny_llama_dir:
     assert "ray: a local Ray instance" in err
     assert outputs(tmp_path / "run") == outputs(local_run)
     assert scores(tmp_path / "run") == scores(local_run)
+    # The scoring stage (another process) joined the run's instance: the heavy metric ran in its actor.
+    results = json.loads((tmp_path / "run" / "results.json").read_text(encoding="utf-8"))
+    assert all(s["charcount"]["details"]["in_ray_actor"] is True
+               for t in results["tasks"].values() for s in t["scores"].values())
 
 
 def test_a_backend_that_distributes_itself_runs_in_the_driver_with_the_cluster_address(

@@ -202,6 +202,9 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
                 else:
                     plan.files_under_test.discard(sysfile.name)
         plans.append(plan)
+    from mtbench.trackers import check_available
+
+    check_available(cfg.log_to)  # a tracker package that is missing: said before any work
     executor = make_executor(cfg.executor, cfg.ray_address, cfg.ray_replicas, cfg.include_path, log)
     try:
         generators = make_generators(cfg, dict(translators or {}), executor)
@@ -292,9 +295,22 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
                 score_in_subprocess(out, {**lock.child_env(), **executor.child_env()})
             else:
                 score_run(out.path, log, executor=executor)
+                log_to_trackers(cfg, out, log)
             return out
     finally:  # actors, and a Ray instance started for this run, end with it
         executor.close()
+
+
+def log_to_trackers(cfg: RunConfig, out: RunDir, log: Any) -> None:
+    """The in-process scoring path (the Python API) logs where `mtbench score --run`
+    would have: a tracker that fails is an error here, since the API's log may be
+    silent (the run directory is complete either way)."""
+    from mtbench.trackers import TRACKER_FAILED_EXIT, log_run
+
+    said: list[str] = []
+    if not log_run(cfg.log_to, out.path, "evaluate", lambda m: (said.append(m), log(m))):
+        raise MtbenchError(said[0].removeprefix("mtbench: warning: ") if said else "tracker logging failed",
+                           exit_code=TRACKER_FAILED_EXIT)
 
 
 def write_generated(out: RunDir, g: Generator, plan: TaskPlan, key: str, fingerprint: Mapping[str, Any],

@@ -211,3 +211,29 @@ def test_train_logs_losses_to_mlflow(tmp_path: Path, tiny_llama_dir: Path, monke
     assert [(m.step, m.value) for m in history] == [(r["step"], pytest.approx(r["loss"])) for r in logged]
     assert run.data.params["method"] == "mle" and run.data.params["steps"] == "3" and run.info.status == "FINISHED"
     assert {a.path for a in client.list_artifacts(run.info.run_id, "trained")} >= {"trained/train_log.jsonl"}
+
+
+def test_python_api_logs_to_mlflow(layout: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """evaluate(log_to=[...]) scores in its own process: it logs there, the same values."""
+    pytest.importorskip("mlflow", reason="needs mlflow (pip install 'mtbench[trackers]')")
+    import mtbench
+
+    uri = (tmp_path / "mlruns").as_uri()
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv("MTBENCH_DATA", str(layout))
+
+    class Upper:
+        def translate(self, requests):
+            return [r.source.upper() for r in requests]
+
+    results = mtbench.evaluate(model=Upper(), tasks=TASK, metrics="bleu", out=tmp_path / "run", log_to=["mlflow"],
+                               significance="none")
+    (run,) = mlflow_runs(mlflow_client(uri, monkeypatch))
+    assert run.data.tags["mtbench.command"] == "evaluate"
+    assert run.data.metrics["bleu/wmt22_de-en/Upper_base"] == results.tasks[TASK].scores["Upper+base"]["bleu"].score
+    import sacrebleu
+
+    folder = layout / "wmt22" / "de-en"
+    direct = sacrebleu.corpus_bleu([s.upper() for s in read_lines(folder / "src.txt")],
+                                   [read_lines(folder / "refs" / "ref.A.txt")]).score
+    assert run.data.metrics["bleu/wmt22_de-en/Upper_base"] == pytest.approx(direct, abs=1e-9)

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from mtbench.errors import MtbenchError
+from mtbench.paths import CACHE_ENV, cache_root
 from mtbench.models.base import Backend, DecodingParams, Request, Translator
 from mtbench.stop import checkpoint
 
-CACHE_ENV = "MTBENCH_CACHE"
 CHUNK = 64  # prompts per backend call: the unit of work a crash can lose ($MTBENCH_CHUNK)
 CHUNK_ENV = "MTBENCH_CHUNK"
 
@@ -37,8 +37,7 @@ def chunk_size() -> int:
 
 
 def default_cache_path() -> Path:
-    root = os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "mtbench"
-    return Path(root) / "generations.sqlite"
+    return cache_root() / "generations.sqlite"
 
 
 class GenerationCache:

@@ -89,6 +89,47 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
     return h.hexdigest()
 
 
+def _sidecars(path: Path) -> list[Path]:
+    """Where the checksum of ``path`` may be remembered: beside the file (travels with a
+    copied model folder), else in mtbench's cache (model folders are often read-only,
+    e.g. a shared models directory)."""
+    from mtbench.paths import cache_root
+
+    key = hashlib.sha256(str(path.absolute()).encode()).hexdigest()[:32]
+    return [path.with_name(path.name + ".sha256.json"), cache_root() / "checksums" / f"{key}.json"]
+
+
+def cached_sha256(path: str | os.PathLike[str]) -> str:
+    """sha256 of a (multi-GB) file, remembered in a sidecar keyed by size and mtime.
+
+    Hashing a 2.3 GB COMET checkpoint or a model's weights takes seconds, and the hash
+    is in every cache key of every run; size+mtime change whenever the file is
+    replaced, so a stale sidecar is never trusted."""
+    p = Path(path)
+    st = p.stat()  # follows symlinks (the HF cache links snapshots to blobs)
+    stamp = {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+    sidecars = _sidecars(p)
+    for side in sidecars:
+        try:
+            data = json.loads(side.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and {k: data.get(k) for k in stamp} == stamp and isinstance(data.get("sha256"), str):
+            return data["sha256"]
+    digest = sha256_file(p)
+    record = json.dumps({**stamp, "sha256": digest, "file": p.name})
+    for side in sidecars:
+        try:
+            side.parent.mkdir(parents=True, exist_ok=True)
+            tmp = side.with_name(side.name + f".tmp{os.getpid()}")
+            tmp.write_text(record, encoding="utf-8")
+            os.replace(tmp, side)
+            break
+        except OSError:
+            continue  # read-only folder: try the next place; no sidecar at all is fine
+    return digest
+
+
 def sha256_lines(lines: Iterable[str]) -> str:
     h = hashlib.sha256()
     for line in lines:

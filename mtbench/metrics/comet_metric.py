@@ -42,7 +42,6 @@ from mtbench.errors import MtbenchError
 from mtbench.metrics.base import Metric, MetricResult, ScoringContext
 from mtbench.metrics.neural_common import (
     Lookup,
-    cached_sha256,
     candidate_names,
     device_list,
     gpu_count,
@@ -61,6 +60,7 @@ from mtbench.metrics.neural_common import (
     run_batches,
     silence_loggers,
 )
+from mtbench.textio import cached_sha256
 
 DEFAULT_MODEL = "Unbabel/wmt22-comet-da"
 KIWI_MODEL = "Unbabel/wmt22-cometkiwi-da"

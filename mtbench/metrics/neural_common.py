@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 from mtbench.errors import MtbenchError
+from mtbench.textio import cached_sha256
 
 T = TypeVar("T")
 
@@ -30,54 +31,6 @@ HF_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 
 
 # --- fingerprints -----------------------------------------------------------------------
-
-def _checksum_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "mtbench" / "checksums"
-
-
-def _sidecars(path: Path) -> list[Path]:
-    """Where the checksum of ``path`` may be remembered: beside the file (travels with a
-    copied model folder), else in the user cache (model folders are often read-only,
-    e.g. a shared models directory)."""
-    key = hashlib.sha256(str(path.absolute()).encode()).hexdigest()[:32]
-    return [path.with_name(path.name + ".sha256.json"), _checksum_cache_dir() / f"{key}.json"]
-
-
-def cached_sha256(path: str | os.PathLike[str]) -> str:
-    """sha256 of a (multi-GB) file, remembered in a sidecar keyed by size and mtime.
-
-    Hashing a 2.3 GB COMET checkpoint takes seconds, and the hash is needed for every
-    cache key of every run; size+mtime change whenever the file is replaced, so a stale
-    sidecar is never trusted."""
-    p = Path(path)
-    st = p.stat()  # follows symlinks (the HF cache links snapshots to blobs)
-    stamp = {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
-    sidecars = _sidecars(p)
-    for side in sidecars:
-        try:
-            data = json.loads(side.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if isinstance(data, dict) and {k: data.get(k) for k in stamp} == stamp and isinstance(data.get("sha256"), str):
-            return data["sha256"]
-    h = hashlib.sha256()
-    with open(p, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            h.update(block)
-    digest = h.hexdigest()
-    record = json.dumps({**stamp, "sha256": digest, "file": p.name})
-    for side in sidecars:
-        try:
-            side.parent.mkdir(parents=True, exist_ok=True)
-            tmp = side.with_name(side.name + f".tmp{os.getpid()}")
-            tmp.write_text(record, encoding="utf-8")
-            os.replace(tmp, side)
-            break
-        except OSError:
-            continue  # read-only folder: try the next place; no sidecar at all is fine
-    return digest
-
 
 def combined_sha256(paths: Sequence[Path]) -> str:
     """One fingerprint for weights split over several files (sharded checkpoints)."""

@@ -40,10 +40,8 @@ from mtbench.models.fingerprint import (  # noqa: F401 - re-exported for callers
     TOKENIZER_FILES,
     VOLATILE_CONFIG_KEYS,
     WEIGHT_PATTERNS,
-    cached_sha256,
     canonical_json_sha256,
     files_sha256,
-    sha256_file,
     weight_files,
     weights_sha256,
 )

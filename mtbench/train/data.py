@@ -21,7 +21,6 @@ Design choices (why):
 
 from __future__ import annotations
 
-import hashlib
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ from typing import Any, Callable, Sequence
 
 import torch
 
+from mtbench import textio
 from mtbench.errors import MtbenchError
 from mtbench.train.losses import IGNORE_INDEX
 
@@ -61,25 +61,11 @@ class Example:
 # ---------------------------------------------------------------- reading
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def read_lines(path: str | Path) -> list[str]:
-    p = Path(path)
-    if not p.is_file():
-        raise MtbenchError(f"training file not found: {p} (check data.src / data.tgt / data.folder in the config)")
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise MtbenchError(f"training file is not valid UTF-8: {p}") from None
-    # "\n" only: str.splitlines would also split at U+2028 etc. and misalign parallel files.
-    lines = [line.removesuffix("\r") for line in text.split("\n")]
-    return lines[:-1] if lines and lines[-1] == "" else lines
+    """A training file's lines, read as every other input is (textio.read_lines: strict
+    UTF-8, "\\n" alone ends a line), then without a CR at the end of a line: a CRLF
+    file trains as its LF copy does. (Test sets keep the CR, as sacrebleu scores it.)"""
+    return [line.removesuffix("\r") for line in textio.read_lines(path, "training file")]
 
 
 def read_parallel(

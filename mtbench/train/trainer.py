@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from mtbench.errors import MtbenchError
+from mtbench.textio import sha256_file
 from mtbench.train import data as tdata
 from mtbench.train import losses
 from mtbench.train.config import TrainConfig
@@ -97,8 +98,8 @@ def load_pairs(cfg: TrainConfig) -> tuple[list[tdata.Pair], dict[str, str]]:
     sums: dict[str, str] = {}
     for a, b, la, lb in files:
         pairs += tdata.read_parallel(a, b, la, lb, d.both_directions, d.limit)
-        sums[str(a)] = tdata.sha256_file(a)
-        sums[str(b)] = tdata.sha256_file(b)
+        sums[str(a)] = sha256_file(a)
+        sums[str(b)] = sha256_file(b)
     return pairs, sums
 
 
@@ -108,7 +109,7 @@ def build_examples(cfg: TrainConfig, tokenizer: Any) -> tuple[list[tdata.Example
         sums = {}
         for f in cfg.data.monolingual:
             lines += tdata.read_lines(f)
-            sums[f] = tdata.sha256_file(Path(f))
+            sums[f] = sha256_file(Path(f))
         if cfg.data.limit is not None:
             lines = lines[: cfg.data.limit]
         return tdata.monolingual_examples(lines, tokenizer, cfg.max_length), sums
@@ -121,7 +122,7 @@ def build_examples(cfg: TrainConfig, tokenizer: Any) -> tuple[list[tdata.Example
     bad = None
     if cfg.method == "tim" and cfg.tim.bad_outputs:
         bad = tdata.read_lines(cfg.tim.bad_outputs)
-        sums[cfg.tim.bad_outputs] = tdata.sha256_file(Path(cfg.tim.bad_outputs))
+        sums[cfg.tim.bad_outputs] = sha256_file(Path(cfg.tim.bad_outputs))
     noise = {"p_delete": cfg.tim.noise.p_delete, "p_repeat": cfg.tim.noise.p_repeat, "swap_range": cfg.tim.noise.swap_range}
     rows = tdata.build_examples(cfg.method, pairs, tokenizer, adapter.prompt, cfg.separator, cfg.max_length, cfg.seed,
                                 cfg.lat.conflict_langs, noise, bad)

@@ -435,22 +435,22 @@ def test_fingerprint_is_stable_and_follows_the_weights(tmp_path: Path, cache: Pa
 
     from transformers import AutoModelForCausalLM
 
-    import mtbench.models.fingerprint as fingerprint
+    from mtbench import textio
 
     tok = build_tokenizer()
     build_model(tok).save_pretrained(tmp_path)
     tok.save_pretrained(tmp_path)
     first = backend(tmp_path).fingerprint()
     expected_file_hash = hashlib.sha256((tmp_path / "model.safetensors").read_bytes()).hexdigest()
-    sidecar = json.loads((cache / "weight-hashes.json").read_text())
-    assert sidecar[str((tmp_path / "model.safetensors").resolve())]["sha256"] == expected_file_hash
+    sidecar = json.loads((tmp_path / "model.safetensors.sha256.json").read_text())  # textio.cached_sha256's
+    assert sidecar["sha256"] == expected_file_hash
     assert {"model", "config_sha256", "weights_sha256", "dtype", "transformers"} <= set(first)
 
     # a second load gives the same fingerprint, from the sidecar, without re-hashing
     def no_hashing(path: Path) -> str:
         raise AssertionError(f"re-hashed {path}")
 
-    monkeypatch.setattr(fingerprint, "sha256_file", no_hashing)
+    monkeypatch.setattr(textio, "sha256_file", no_hashing)
     assert backend(tmp_path).fingerprint() == first
     monkeypatch.undo()
     monkeypatch.setenv("MTBENCH_CACHE", str(cache))

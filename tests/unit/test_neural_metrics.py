@@ -33,7 +33,8 @@ from mtbench.metrics import comet_metric  # noqa: E402
 from mtbench.metrics.base import ScoringContext  # noqa: E402
 from mtbench.metrics.bleurt_metric import make_bleurt  # noqa: E402
 from mtbench.metrics.comet_metric import make_comet  # noqa: E402
-from mtbench.metrics.neural_common import cached_sha256, device_list, gpu_count  # noqa: E402
+from mtbench.metrics.neural_common import device_list, gpu_count  # noqa: E402
+from mtbench.textio import cached_sha256  # noqa: E402
 from tests.tolerance import close  # noqa: E402
 
 pytestmark = pytest.mark.slow

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import sys
 import time
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -126,10 +127,13 @@ class GenerationJob:
     todo: list[int]  # request indices still to generate, longest prompt first
     label: str = ""
     stats: GenerationStats = field(default_factory=GenerationStats)
+    progress: bool = True  # one bar per job: segments, tokens/s and the time left
+    _bar: Any = field(default=None, repr=False)
 
     def chunks(self) -> list[list[int]]:
         """Prompts per backend call, longest first so each holds prompts of similar length."""
         size = chunk_size()
+        self._open_bar()
         return [self.todo[i:i + size] for i in range(0, len(self.todo), size)]
 
     def prompts(self, part: Sequence[int]) -> list[str]:
@@ -147,7 +151,31 @@ class GenerationJob:
             self.stats.new_tokens += n
         self.stats.generated += len(part)
         self.stats.seconds += seconds
+        self._advance(len(part))
         checkpoint("generate", f"chunk:{self.label}:{len(self.done)}")  # the same label on a resumed run
+
+    def _open_bar(self) -> None:
+        """The job's progress bar (tqdm, where installed): opened when its chunks are
+        handed out, advanced by every committed chunk whichever worker ran it, so its
+        rate and time left are the job's."""
+        if not self.progress or self._bar is not None or not self.todo:
+            return
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            self.progress = False
+            return
+        self._bar = tqdm(total=len(self.todo), unit="seg", desc=self.label, file=sys.stderr, dynamic_ncols=True,
+                         mininterval=1.0)
+
+    def _advance(self, n: int) -> None:
+        if self._bar is None:
+            return
+        self._bar.update(n)
+        elapsed = max(self._bar.format_dict["elapsed"], 1e-9)
+        self._bar.set_postfix(tok_s=f"{self.stats.new_tokens / elapsed:.1f}", refresh=False)
+        if self.stats.generated >= len(self.todo):
+            self._bar.close()
 
     def rows(self) -> list[dict[str, Any]]:
         rows = []

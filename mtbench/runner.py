@@ -120,8 +120,10 @@ class Generator:
 
 
 def backend_options(cfg: RunConfig) -> dict[str, Any]:
+    # progress: the run shows one bar per (task, model) job (GenerationJob), not one per backend call
     return {"device": cfg.device, "dtype": cfg.dtype, "batch_tokens": cfg.batch_tokens, "python": cfg.vllm_python,
-            "tensor_parallel_size": cfg.tensor_parallel_size, "data_parallel_size": cfg.data_parallel_size}
+            "tensor_parallel_size": cfg.tensor_parallel_size, "data_parallel_size": cfg.data_parallel_size,
+            "progress": False}
 
 
 def make_generators(cfg: RunConfig, translators: dict[str, Any], executor: Executor) -> list[Generator]:
@@ -259,8 +261,9 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
                         job = plan_generation(g.backend, g.adapter, requests, g.decoding, cache, g.adapter.describe(),
                                               label=f"{plan.task.name}:{g.name}")
                         n, todo = len(requests), len(job.todo)
-                        log(f"generating {plan.task.name} with {g.name}: {todo} of {n} segment(s)"
-                            + (f" ({n - todo} from the generation cache)" if todo < n else ""))
+                        log(f"{plan.task.name} with {g.name}: all {n} segment(s) from the generation cache" if not todo
+                            else f"generating {plan.task.name} with {g.name}: {todo} of {n} segment(s)"
+                            + (f", {n - todo} from the generation cache" if todo < n else ""))
                         jobs[id(job)] = (g, plan, key, job)
                         continue
                     log(f"translating {plan.task.name} with {g.name}: {len(requests)} segment(s)")

@@ -376,7 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--vllm-python", help="Python interpreter of the vLLM environment (default .venv-vllm/bin/python)")
     g.add_argument("--tensor-parallel-size", type=int, help="vLLM tensor parallel size")
     g.add_argument("--data-parallel-size", type=int, help="vLLM data parallel size")
-    g.add_argument("--cache", help="generation cache file (default $MTBENCH_CACHE/generations.sqlite or ~/.cache/mtbench)")
+    g.add_argument("--cache", help="generation cache file (default generations.sqlite in $MTBENCH_CACHE, else $XDG_CACHE_HOME/mtbench, else ~/.cache/mtbench)")
     g = p.add_argument_group("where it runs")
     g.add_argument("--executor", help="local (default: this process) or ray (generation and heavy metrics on a Ray cluster)")
     g.add_argument("--ray-address", help="Ray cluster to join (default $RAY_ADDRESS, else a local Ray instance for this run)")

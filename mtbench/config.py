@@ -50,7 +50,7 @@ class RunConfig:
     vllm_python: str | None = field(default=None, metadata={"help": "interpreter of the vLLM environment"})
     tensor_parallel_size: int = field(default=1, metadata={"help": "vLLM tensor parallel size"})
     data_parallel_size: int = field(default=1, metadata={"help": "vLLM data parallel size"})
-    cache: str | None = field(default=None, metadata={"help": "generation cache file (default $MTBENCH_CACHE or ~/.cache/mtbench)"})
+    cache: str | None = field(default=None, metadata={"help": "generation cache file (default generations.sqlite in mtbench.paths.cache_root())"})
     # --- where it runs and where it is logged (not part of the run directory's identity: see default_run_dir)
     executor: str = field(default="local", metadata={"help": "local (this process) or ray (a Ray cluster)"})
     ray_address: str | None = field(default=None, metadata={

@@ -5,11 +5,12 @@ FSDP / DeepSpeed plugins are built from that environment the way ``Accelerator``
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 from unittest import mock
 
 import pytest
@@ -75,6 +76,24 @@ def test_fsdp_config_fields() -> None:
     assert f["fsdp_use_orig_params"] is True
 
 
+@contextlib.contextmanager
+def fake_cuda_for_fsdp() -> Iterator[None]:
+    """A CUDA device as the installed accelerate's FSDP plugin looks for one: 1.16 asks
+    get_torch_accelerator_backend() for the device type, 1.15 and older ask
+    is_cuda_available() and torch.cuda.current_device()."""
+    import torch
+    from accelerate.utils import dataclasses as accelerate_dataclasses
+
+    with contextlib.ExitStack() as stack:
+        if hasattr(accelerate_dataclasses, "get_torch_accelerator_backend"):
+            stack.enter_context(mock.patch.object(accelerate_dataclasses, "get_torch_accelerator_backend",
+                                                  return_value=("cuda", torch.cuda)))
+        else:
+            stack.enter_context(mock.patch.object(accelerate_dataclasses, "is_cuda_available", return_value=True))
+            stack.enter_context(mock.patch("torch.cuda.current_device", return_value=0))
+        yield
+
+
 def test_fsdp_launch_environment_and_plugin() -> None:
     """What `accelerate launch` hands the workers for fsdp.yaml on 2 nodes x 8 GPUs, and the
     FSDP plugin Accelerator builds from it (a CUDA device is faked only for
@@ -89,9 +108,7 @@ def test_fsdp_launch_environment_and_plugin() -> None:
     env = prepare_multi_gpu_env(args)
     assert env["ACCELERATE_USE_FSDP"] == "true" and env["ACCELERATE_MIXED_PRECISION"] == "bf16"
     assert env["FSDP_TRANSFORMER_CLS_TO_WRAP"] == "LlamaDecoderLayer"
-    with mock.patch.dict(os.environ, env), \
-            mock.patch("accelerate.utils.dataclasses.is_cuda_available", return_value=True), \
-            mock.patch("torch.cuda.current_device", return_value=0):
+    with mock.patch.dict(os.environ, env), fake_cuda_for_fsdp():
         plugin = FullyShardedDataParallelPlugin()
     assert plugin.sharding_strategy == ShardingStrategy.FULL_SHARD
     assert plugin.transformer_cls_names_to_wrap == ["LlamaDecoderLayer"]

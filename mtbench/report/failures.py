@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, Sequence
 
+from mtbench.report.html import system_cell
 from mtbench.report.leaderboard import MARK_UNDER_TEST
 from mtbench.report.scope import scope_line, segments_phrase
 from mtbench.results import Results
@@ -224,10 +225,7 @@ def failures_html(results: Results, tables: Sequence[FailureTable], examples: Se
         head = "".join(f"<th>{html.escape(m)}</th>" for m in ["system"] + metrics + [ANY])
         body = []
         for r in tab.rows:
-            name = html.escape(r.system)
-            if r.under_test:
-                name = f'<span class="mine" title="system under test">{MARK_UNDER_TEST} {name}</span>'
-            cells = [f"<td>{name}</td>"]
+            cells = [system_cell(r.system, r.under_test)]
             for m in metrics + [ANY]:
                 v = r.rates[m]
                 text = _cell(v)

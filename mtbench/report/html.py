@@ -48,6 +48,14 @@ def _img(path: Path) -> str:
     return f'<img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
 
 
+def system_cell(name: str, under_test: bool) -> str:
+    """A table's first cell: the system's name, marked when it is the one under test."""
+    text = html.escape(name)
+    if under_test:
+        text = f'<span class="mine" title="system under test">{MARK_UNDER_TEST} {text}</span>'
+    return f"<td>{text}</td>"
+
+
 def _board(tab: Table, legend: str) -> str:
     cols = tab.columns + tab.average_columns
     head = "".join(f"<th>{html.escape(c)}</th>" for c in ["system"] + cols)
@@ -55,10 +63,7 @@ def _board(tab: Table, legend: str) -> str:
                       else "<td></td>" for c in cols)
     body = []
     for r in tab.rows:
-        name = html.escape(r.model)
-        if r.under_test:
-            name = f'<span class="mine" title="system under test">{MARK_UNDER_TEST} {name}</span>'
-        cells = [f"<td>{name}</td>"]
+        cells = [system_cell(r.model, r.under_test)]
         for c in cols:
             v = r.value(c)
             mark = r.marks.get(c)

@@ -379,7 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--cache", help="generation cache file (default generations.sqlite in $MTBENCH_CACHE, else $XDG_CACHE_HOME/mtbench, else ~/.cache/mtbench)")
     g = p.add_argument_group("where it runs")
     g.add_argument("--executor", help="local (default: this process) or ray (generation and heavy metrics on a Ray cluster)")
-    g.add_argument("--ray-address", help="Ray cluster to join (default $RAY_ADDRESS, else a local Ray instance for this run)")
+    g.add_argument("--ray-address", help="Ray cluster to join: HOST:PORT of its head, or auto for the one `ray start` runs here (default $RAY_ADDRESS, else a local Ray instance for this run)")
     g.add_argument("--ray-replicas", type=int, help="actors per generation model on Ray (default 0: as many as the cluster fits)")
     _add_log_to(p)
     _add_common(p)

@@ -185,13 +185,18 @@ def test_ray_cluster_gives_the_local_outputs_and_survives_a_killed_worker(
     address, log, tmp = ray_head
     out = tmp / "run"
     env = dict(base_env(tmp, layout, "ray"), RAY_AUTH_MODE="token")  # what the test cluster asks of its clients
+    before = len(events(log))  # the cluster's log also holds what other tests ran on it
+
+    def this_run() -> list[dict]:
+        return events(log)[before:]
+
     proc = mtbench(run_args(tiny_llama_dir, plugin_dir, out, "bleu,chrf,charcount")
                    + ["--executor", "ray", "--ray-address", address], env)
     # Wait for a chunk in flight on a worker that has already finished one, and kill that worker.
     killed = None
     deadline = time.time() + 300
     while killed is None and time.time() < deadline and proc.poll() is None:
-        seen = events(log)
+        seen = this_run()
         ended = {(e["pid"], tuple(e["prompts"])) for e in seen if e["event"] == "end"}
         open_ = [e for e in seen if e["event"] == "start" and (e["pid"], tuple(e["prompts"])) not in ended]
         if ended and open_:
@@ -214,7 +219,7 @@ def test_ray_cluster_gives_the_local_outputs_and_survives_a_killed_worker(
         assert results["tasks"][task]["scores"][model]["charcount"]["details"]["in_ray_actor"] is True
         assert local["tasks"][task]["scores"][model]["charcount"]["details"]["in_ray_actor"] is False
 
-    seen = events(log)
+    seen = this_run()
     all_prompts = [p for rows in outputs(out).values() for p, _, _ in rows]
     ends = [p for e in seen if e["event"] == "end" for p in e["prompts"]]
     # Finished segments are never redone: each prompt finished exactly once ...

@@ -39,6 +39,7 @@ bench: $(STAMP) chromium
 	$(VENV)/bin/python tests/benchmarks/bench_lid.py
 	$(VENV)/bin/python tests/benchmarks/bench_comet.py
 	$(VENV)/bin/python tests/benchmarks/bench_generation.py
+	$(VENV)/bin/python tests/benchmarks/bench_threads.py
 	$(VENV)/bin/python tests/benchmarks/bench_viewer.py
 	$(VENV)/bin/python tests/benchmarks/bench_ray.py
 

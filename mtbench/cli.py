@@ -45,7 +45,7 @@ def _config_from_args(args: argparse.Namespace, check_metrics: bool = True) -> R
     for name in ("refs", "preset", "data_dir", "systems", "limit", "out", "workers", "baseline", "seed",
                  "significance", "n_resamples", "shots", "num_beams", "max_new_tokens", "no_repeat_ngram_size",
                  "device", "dtype", "batch_tokens", "vllm_python", "tensor_parallel_size", "data_parallel_size",
-                 "cache", "systems_shown", "figure_tasks", "executor", "ray_address", "ray_replicas"):
+                 "cache", "systems_shown", "figure_tasks", "executor", "ray_address", "ray_replicas", "threads"):
         value = getattr(args, name, None)
         if value is not None:
             setattr(cfg, name, value)
@@ -359,7 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="run directory (default: runs/<name>)")
     p.add_argument("--wait", action="store_true", help="wait while another process writes the run directory (default: fail)")
     p.add_argument("--force", action="store_true", help="write into a non-empty --out folder that is not an mtbench run")
-    p.add_argument("--workers", type=int, help="scoring processes (default 0: one per CPU core)")
+    p.add_argument("--workers", type=int, help="scoring processes (default 0: one per CPU thread)")
     _add_statistics_flags(p)
     g = p.add_argument_group("models and generation")
     g.add_argument("--model", action="append", metavar="SPEC",
@@ -378,6 +378,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--data-parallel-size", type=int, help="vLLM data parallel size")
     g.add_argument("--cache", help="generation cache file (default generations.sqlite in $MTBENCH_CACHE, else $XDG_CACHE_HOME/mtbench, else ~/.cache/mtbench)")
     g = p.add_argument_group("where it runs")
+    g.add_argument("--threads", type=int, help="CPU threads for torch, BLAS and the scoring pool (default 0: the cores "
+                                               "this process may use that no other process keeps busy)")
     g.add_argument("--executor", help="local (default: this process) or ray (generation and heavy metrics on a Ray cluster)")
     g.add_argument("--ray-address", help="Ray cluster to join: HOST:PORT of its head, or auto for the one `ray start` runs here (default $RAY_ADDRESS, else a local Ray instance for this run)")
     g.add_argument("--ray-replicas", type=int, help="actors per generation model on Ray (default 0: as many as the cluster fits)")

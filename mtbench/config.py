@@ -35,7 +35,9 @@ class RunConfig:
     show: list[str] = field(default_factory=list, metadata={"help": "systems always shown in figures"})
     figure_tasks: str = field(default="first", metadata={
         "help": "directions with pairwise-significance and segment figures: first, all, or task names"})
-    workers: int = field(default=0, metadata={"help": "scoring processes (0 = one per CPU core)"})
+    workers: int = field(default=0, metadata={"help": "scoring processes (0 = one per CPU thread, see threads)"})
+    threads: int = field(default=0, metadata={
+        "help": "CPU threads for torch, BLAS and the scoring pool (0 = the usable cores that no other process keeps busy)"})
     # --- generation
     models: list[str] = field(default_factory=lambda: ["files"], metadata={
         "help": "models: files (the data layout's system outputs), files:DIR, hf:PATH, vllm:PATH, smollm2-135m, plugins"})
@@ -82,6 +84,8 @@ class RunConfig:
             raise MtbenchError(f"{where}: seed must be a non-negative integer, got {self.seed!r}")
         if not isinstance(self.workers, int) or self.workers < 0:
             raise MtbenchError(f"{where}: workers must be 0 (one per core) or a positive integer, got {self.workers!r}")
+        if not isinstance(self.threads, int) or isinstance(self.threads, bool) or self.threads < 0:
+            raise MtbenchError(f"{where}: threads must be 0 (the free cores) or a positive integer, got {self.threads!r}")
         if not isinstance(self.metrics, list) or not self.metrics:
             raise MtbenchError(f"{where}: metrics must be a non-empty list of names, got {self.metrics!r}")
         for key in ("shots",):

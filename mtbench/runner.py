@@ -33,6 +33,9 @@ from mtbench.proc import child_env
 from mtbench.runlock import RunLock
 from mtbench.stop import checkpoint, forwarding_to
 from mtbench.scoring import input_key, score_alone, score_run
+from mtbench.threads import child_env as threads_child_env
+from mtbench.threads import decide as decide_threads
+from mtbench.threads import restore as restore_threads
 from mtbench.store import RunDir, environment_versions, git_revision
 from mtbench.tasks import Task, resolve_tasks, single_suite, suite_limit
 from mtbench.textio import read_lines, sha256_file, sha256_lines
@@ -89,7 +92,7 @@ def score_outputs(plan: TaskPlan, metrics: Sequence[Metric], preset: str
 
 #: Where a run computes and where it is logged do not change what it computes: the
 #: same command on another executor or tracker reuses the same run directory.
-NOT_IDENTITY = ("executor", "ray_address", "ray_replicas", "log_to")
+NOT_IDENTITY = ("executor", "ray_address", "ray_replicas", "log_to", "threads")
 
 
 def default_run_dir(cfg: RunConfig) -> Path:
@@ -207,6 +210,10 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
     from mtbench.trackers import check_available
 
     check_available(cfg.log_to)  # a tracker package that is missing: said before any work
+    threads = decide_threads(cfg.threads)  # before any model loads: torch's pool is sized once
+    if threads.busy:
+        log(f"mtbench: other processes keep {threads.busy} of {threads.usable} usable core(s) busy: "
+            f"using {threads.threads} CPU thread(s) (--threads N to choose)")
     executor = make_executor(cfg.executor, cfg.ray_address, cfg.ray_replicas, cfg.include_path, log)
     try:
         generators = make_generators(cfg, dict(translators or {}), executor)
@@ -288,6 +295,7 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
                             for p in plans},
                 "models": generation_log,
                 "work": {"generations_imported": imported},
+                "threads": threads.to_dict(),
                 "timings_s": {"load": round(t_loaded - t_start, 3), "generate": round(t_generated - t_loaded, 3)},
             })
             checkpoint("generate", "manifest")
@@ -295,13 +303,14 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
             # 3. Scores, results, report: in a fresh process, after generation let go of the
             #    accelerator (and so that a crash in a metric cannot take generations with it).
             if isolate_scoring:
-                score_in_subprocess(out, {**lock.child_env(), **executor.child_env()})
+                score_in_subprocess(out, {**lock.child_env(), **executor.child_env(), **threads_child_env()})
             else:
                 score_run(out.path, log, executor=executor)
                 log_to_trackers(cfg, out, log)
             return out
     finally:  # actors, and a Ray instance started for this run, end with it
         executor.close()
+        restore_threads(threads)
 
 
 def log_to_trackers(cfg: RunConfig, out: RunDir, log: Any) -> None:

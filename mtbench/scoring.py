@@ -28,7 +28,10 @@ from mtbench.proc import die_with_parent
 from mtbench.results import ModelInfo, Results, Score, TaskResult
 from mtbench.runlock import RunLock
 from mtbench.stop import checkpoint
+from mtbench import threads
 from mtbench.store import RunDir
+from mtbench.threads import decide as decide_threads
+from mtbench.threads import restore as restore_threads
 from mtbench.textio import read_json, sha256_lines
 
 Log = Callable[[str], None]
@@ -114,7 +117,7 @@ def run_score_jobs(jobs: Sequence[ScoreJob], workers: int, log: Log = print,
         instances.setdefault(job.metric, make_metric(job.metric))
     light = sorted((j for j in jobs if not instances[j.metric].heavy), key=lambda j: -j.size)
     heavy = [j for j in jobs if instances[j.metric].heavy]
-    n = min(workers or os.cpu_count() or 1, len(light))
+    n = min(workers or threads.current(), len(light))
     if n > 1:
         # What forked workers can share (a loaded model, imported libraries), loaded once here.
         for metric in {id(instances[j.metric]): instances[j.metric] for j in light}.values():
@@ -142,6 +145,7 @@ def _pool_worker(parent: int) -> None:
     """A scoring-pool worker dies with the stage (even on SIGKILL) and leaves stop
     requests (SIGTERM, Ctrl-C) to it: the stage finishes the jobs in flight."""
     die_with_parent(parent)
+    threads.single_threaded_worker()  # the pool already has one worker per thread
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, signal.SIG_IGN)
 
@@ -204,9 +208,13 @@ def score_run(path: str | Path, log: Log = print, metrics: Sequence[str] | None 
     replaces the run's metric list (recorded in run.yaml). Holds the run directory's
     lock (or works under the lock of the `mtbench run` that started it)."""
     out = RunDir(path)
-    out.read_config()  # one line for a folder that is not a run, before a lock file is made there
-    with RunLock(out.path, wait=wait, log=log):
-        return _score_run(out, log, metrics, executor)
+    config = out.read_config()  # one line for a folder that is not a run, before a lock file is made there
+    choice = decide_threads(int(config.get("threads") or 0))  # or the decision of the `mtbench run` that started this
+    try:
+        with RunLock(out.path, wait=wait, log=log):
+            return _score_run(out, log, metrics, executor)
+    finally:
+        restore_threads(choice)
 
 
 def _score_run(out: RunDir, log: Log, metrics: Sequence[str] | None, executor: Executor | None) -> RunDir:

@@ -81,6 +81,9 @@ _LOADED: dict[tuple[Any, ...], tuple[Any, list[Any]]] = {}
 
 def _load(files: BleurtModelFiles, precision: str, devices: Sequence[str]) -> tuple[Any, list[Any]]:
     """(tokenizer, one model per device), loaded once per process."""
+    from mtbench.threads import configure_torch
+
+    configure_torch()
     weights = weight_files(files.directory)
     key = (str(files.directory), tuple((w.name, w.stat().st_size, w.stat().st_mtime_ns) for w in weights),
            precision, tuple(devices))

@@ -180,6 +180,9 @@ _LOADED: dict[tuple[Any, ...], list[Any]] = {}  # one model (its replicas) per p
 
 def _load_replicas(files: CometModelFiles, precision: str, devices: Sequence[str]) -> list[Any]:
     """The model on every device, loaded once per process and reused across directions."""
+    from mtbench.threads import configure_torch
+
+    configure_torch()
     st = files.checkpoint.stat()
     override, local_only = resolve_encoder(files)
     key = (str(files.checkpoint), st.st_size, st.st_mtime_ns, override, precision, tuple(devices))

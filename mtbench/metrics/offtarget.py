@@ -102,11 +102,13 @@ def _load_fast(path: str) -> Any:
 
 
 def _threads() -> int:
-    """Every core, except in a worker process of the scoring stage's pool, whose
+    """The run's threads, except in a worker process of the scoring stage's pool, whose
     siblings already use them (more threads there only compete)."""
     import multiprocessing
 
-    return 1 if multiprocessing.parent_process() is not None else (os.cpu_count() or 1)
+    from mtbench.threads import current
+
+    return 1 if multiprocessing.parent_process() is not None else current()
 
 
 def identify(lines: Sequence[str], model_path: Path | None = None) -> tuple[list[str], list[float]]:

@@ -36,6 +36,7 @@ from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, Stoppi
 
 from mtbench.errors import MtbenchError
 from mtbench.models.base import DecodingParams, Generation
+from mtbench.threads import configure_torch
 from mtbench.models.fingerprint import (  # noqa: F401 - re-exported for callers of hf
     TOKENIZER_FILES,
     VOLATILE_CONFIG_KEYS,
@@ -314,6 +315,7 @@ class HFBackend:
     ) -> None:
         if batch_tokens < 1 or max_batch < 1:
             raise MtbenchError(f"batch_tokens ({batch_tokens}) and max_batch ({max_batch}) must be positive")
+        configure_torch()  # the run's thread decision (mtbench.threads), before the first op
         self.device = pick_device(device)
         torch_dtype = pick_dtype(dtype, self.device)
         self.source = resolve_source(path)

@@ -1,0 +1,147 @@
+"""The thread choice (mtbench.threads): usable cores, busy cores, who wins, and what a
+run does with it (manifest, scoring pool size, the line said under load)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from mtbench import threads
+from mtbench.cli import main
+from mtbench.errors import MtbenchError
+from mtbench.textio import read_json
+
+# Two samples of /proc/stat, 100 jiffies apart on each cpu (user nice system idle iowait irq softirq steal).
+STAT_BEFORE = """cpu  0 0 0 0 0 0 0 0
+cpu0 1000 0 100 5000 10 0 0 0
+cpu1 2000 0 100 9000 0 0 0 0
+cpu2 300 0 0 800 0 0 0 0
+intr 12345
+"""
+STAT_AFTER = """cpu  0 0 0 0 0 0 0 0
+cpu0 1090 0 105 5005 10 0 0 0
+cpu1 2010 0 100 9090 0 0 0 0
+cpu2 351 0 0 849 0 0 0 0
+intr 12399
+"""
+
+
+@pytest.fixture(autouse=True)
+def no_decision(monkeypatch: pytest.MonkeyPatch) -> None:
+    for env in (threads.ENV, "OMP_NUM_THREADS"):
+        monkeypatch.delenv(env, raising=False)
+    monkeypatch.setattr(threads, "_decided", None)
+
+
+def test_busy_cores_from_two_samples_of_proc_stat() -> None:
+    before, after = threads.read_cpu_times(STAT_BEFORE), threads.read_cpu_times(STAT_AFTER)
+    # cpu0: 95 of 95 jiffies busy; cpu1: 10 of 100; cpu2: 51 of 100 (just over half)
+    assert before[0] == (1100, 6110) and after[1] == (2110, 11200)
+    assert threads.count_busy(before, after, {0, 1, 2}) == 2
+    assert threads.count_busy(before, after, {1, 2}) == 1  # cores outside the affinity do not count
+    assert threads.count_busy(before, after, {0, 1, 2}, fraction=0.96) == 0
+
+
+def test_cgroup_quota(tmp_path: Path) -> None:
+    cpu_max = tmp_path / "cpu.max"
+    assert threads.cgroup_quota(cpu_max) is None  # no file
+    for text, cpus in (("max 100000\n", None), ("150000 100000\n", 2), ("50000 100000\n", 1), ("400000 100000", 4)):
+        cpu_max.write_text(text)
+        assert threads.cgroup_quota(cpu_max) == cpus, text
+
+
+def test_who_decides(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(threads, "usable_cores", lambda: 4)
+    monkeypatch.setattr(threads, "busy_cores", lambda seconds=0.25: 1)
+    assert (threads.choose().threads, threads.choose().source) == (3, "free cores")
+    assert threads.choose(2) == threads.ThreadChoice(2, 4, 0, "--threads")
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    assert threads.choose().source == "$OMP_NUM_THREADS"
+    monkeypatch.setenv(threads.ENV, "1")  # a parent's decision wins over the user's OMP setting
+    assert (threads.choose().threads, threads.choose().source) == (1, "$MTBENCH_THREADS")
+    monkeypatch.setenv(threads.ENV, "two")
+    with pytest.raises(MtbenchError, match=r"\$MTBENCH_THREADS='two' is not a positive integer"):
+        threads.choose()
+
+
+def test_every_core_busy_still_leaves_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(threads, "usable_cores", lambda: 2)
+    monkeypatch.setattr(threads, "busy_cores", lambda seconds=0.25: 2)
+    assert threads.choose().threads == 1
+
+
+def test_usable_cores_follow_the_affinity_mask() -> None:
+    code = "import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); from mtbench import threads; print(threads.usable_cores())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "1"
+
+
+def test_decide_and_restore_leave_torch_as_it_was() -> None:
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    choice = threads.decide(1)
+    assert torch.get_num_threads() == 1 and threads.current() == 1 and threads.child_env() == {threads.ENV: "1"}
+    threads.restore(choice)
+    assert torch.get_num_threads() == before and threads._decided is None
+
+
+def spinning_process(core: int) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", f"import os\nos.sched_setaffinity(0, {{{core}}})\nwhile True: pass\n"])
+
+
+needs_two_cores = pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two usable cores")
+
+
+@needs_two_cores
+def test_a_spinning_process_is_seen_as_a_busy_core() -> None:
+    busy = spinning_process(min(os.sched_getaffinity(0)))
+    try:
+        time.sleep(0.3)
+        assert threads.busy_cores(0.5) >= 1
+    finally:
+        busy.kill()
+        busy.wait()
+
+
+def test_threads_decide_the_scoring_pool(tiny_layout: Path, tmp_path: Path, capfd) -> None:
+    """One thread: the scoring stage scores in its own process, one job after another
+    ("scoring ..."); two: a pool of two workers ("scored ...", as jobs finish)."""
+    base = ["run", "--tasks", "wmt22:de-en", "--metrics", "bleu,chrf", "--data-dir", str(tiny_layout)]
+    assert main([*base, "--threads", "1", "--out", str(tmp_path / "one")]) == 0
+    err = capfd.readouterr().err  # the scoring stage is a child process: its stderr, not sys.stderr
+    assert "scoring wmt22:de-en bleu" in err and "scored wmt22:de-en" not in err
+    assert read_json(tmp_path / "one" / "manifest.json")["threads"] == {
+        "threads": 1, "usable_cores": threads.usable_cores(), "busy_cores": 0, "source": "--threads"}
+    assert main([*base, "--threads", "2", "--out", str(tmp_path / "two")]) == 0
+    err = capfd.readouterr().err
+    assert "scored wmt22:de-en bleu" in err and "scoring wmt22:de-en" not in err
+
+
+@needs_two_cores
+def test_a_run_beside_a_busy_process_says_so_and_uses_the_free_cores(tiny_layout: Path, tmp_path: Path, capsys) -> None:
+    usable = threads.usable_cores()
+    busy = spinning_process(min(os.sched_getaffinity(0)))
+    try:
+        time.sleep(0.3)
+        assert main(["run", "--tasks", "wmt22:de-en", "--metrics", "bleu", "--data-dir", str(tiny_layout),
+                     "--out", str(tmp_path / "run")]) == 0
+    finally:
+        busy.kill()
+        busy.wait()
+    recorded = read_json(tmp_path / "run" / "manifest.json")["threads"]
+    assert recorded["busy_cores"] >= 1 and recorded["threads"] == usable - recorded["busy_cores"]
+    assert f"other processes keep {recorded['busy_cores']} of {usable} usable core(s) busy: using " \
+           f"{recorded['threads']} CPU thread(s)" in capsys.readouterr().err
+
+
+def test_bad_threads_value_is_one_line(tiny_layout: Path, tmp_path: Path, capsys) -> None:
+    assert main(["run", "--tasks", "wmt22:de-en", "--data-dir", str(tiny_layout), "--threads", "-2",
+                 "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "mtbench: error: command line: threads must be 0 (the free cores) or a positive integer, got -2"
+    assert not (tmp_path / "run").exists()

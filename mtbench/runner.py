@@ -245,10 +245,10 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
                     sha = input_key({"outputs": sha256_lines(lines), "under_test": mine})
                     if out.has_generation(plan.task.name, model, sha):
                         continue
-                    out.write_generation(plan.task.name, model, lines, {
+                    path = plan.files[model].path
+                    out.write_generation_file(plan.task.name, model, path, {
                         "model": model, "backend": "files", "kind": "files:DIR" if mine else "files", "under_test": mine,
-                        "path": str(plan.files[model].path), "file_sha256": sha256_file(plan.files[model].path),
-                        "input_sha256": sha, "segments": len(lines)})
+                        "path": str(path), "file_sha256": sha256_file(path), "input_sha256": sha, "segments": len(lines)})
                     imported += 1
                     checkpoint("generate", f"import:{plan.task.name}:{model}")
             generation_log: dict[str, Any] = {}

@@ -150,14 +150,12 @@ def _pool_worker(parent: int) -> None:
         signal.signal(sig, signal.SIG_IGN)
 
 
-def segment_rows(res: MetricResult) -> list[dict[str, Any]]:
-    """One row per segment: its score, its sufficient statistics (what the paired tests
-    resample) and the metric's per-segment details (off-target's language)."""
-    rows = [{"id": i, "score": s, "stats": st} for i, (s, st) in enumerate(zip(res.segment_scores, res.segment_stats))]
-    for key, values in res.segment_details.items():
-        for row, value in zip(rows, values):
-            row[key] = value
-    return rows
+def segment_columns(res: MetricResult) -> dict[str, list[Any]]:
+    """The per-segment file's columns: id, the segment's score and the metric's
+    per-segment details (off-target's language). The statistics (what the paired tests
+    resample) go to their own array file."""
+    return {"id": list(range(len(res.segment_scores))), "score": [float(s) for s in res.segment_scores],
+            **{key: list(values) for key, values in res.segment_details.items()}}
 
 
 def load_task_inputs(out: RunDir, config: Mapping[str, Any]) -> list[TaskInputs]:
@@ -281,11 +279,11 @@ def _score_run(out: RunDir, log: Log, metrics: Sequence[str] | None, executor: E
                 continue
             metric = instances[job.metric]
             for model, res in results.items():
-                out.write_score(job.task, model, job.metric, segment_rows(res), {
+                out.write_score(job.task, model, job.metric, segment_columns(res), {
                     "task": job.task, "model": model, "metric": job.metric, "score": res.score,
                     "signature": res.signature, "segments": len(res.segment_scores), "refs": job.refs,
                     "details": res.details, "detail_columns": metric.detail_columns(res.details),
-                    "verbose": metric.verbose(res.details), "input_sha256": job.keys[model]})
+                    "verbose": metric.verbose(res.details), "input_sha256": job.keys[model]}, res.statistics())
                 computed += 1
                 checkpoint("score", f"{job.task}:{model}:{job.metric}")
     finally:
@@ -310,7 +308,7 @@ def _score_run(out: RunDir, log: Log, metrics: Sequence[str] | None, executor: E
 
 
 #: Changes when what a score file holds changes, so older files are recomputed.
-SCORE_FORMAT = 2
+SCORE_FORMAT = 3  # 3: statistics in <metric>.stats.npy, not in the rows
 
 
 def collect_results(out: RunDir, config: Mapping[str, Any], tasks: Sequence[TaskInputs],

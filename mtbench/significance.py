@@ -128,8 +128,3 @@ def add_significance(results: Results, load: SegmentLoader, metrics: Mapping[str
 
 def _nullable(matrix: np.ndarray) -> list[list[float | None]]:
     return [[None if not np.isfinite(v) else float(v) for v in row] for row in matrix]
-
-
-def segment_statistics(rows: list[dict]) -> np.ndarray:
-    """Per-segment score-file rows -> (L, k) statistics."""
-    return np.asarray([r["stats"] for r in rows], dtype=np.float64).reshape(len(rows), -1)

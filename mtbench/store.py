@@ -2,8 +2,11 @@
 
     run.yaml                                   resolved configuration
     manifest.json                              versions, git revision, checksums, timings
-    generations/<task>/<model>.jsonl           one line per segment
-    scores/<task>/<model>/<metric>.jsonl       per-segment scores and statistics
+    generations/<task>/<model>.jsonl           one line per segment (generated and Python-API outputs)
+    generations/<task>/<model>.txt             a system file's outputs, copied byte for byte
+    generations/<task>/<model>.meta.json       how they were made (a system file's path and sha256)
+    scores/<task>/<model>/<metric>.jsonl       per-segment scores (and the metric's per-segment details)
+    scores/<task>/<model>/<metric>.stats.npy   per-segment sufficient statistics, (segments, k) (numpy.load)
     scores/<task>/<model>/<metric>.json        corpus score, signature, input checksum
     results.json                               the results model (mtbench.results), written by the scoring stage
     report/                                    leaderboards, figures, index.html (the report stage)
@@ -14,20 +17,23 @@ finished work and is never recomputed.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import platform
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping, Sequence
 
+import numpy as np
 import yaml
 
 from mtbench import __version__
 from mtbench.checkout import checkout_root
 from mtbench.errors import MtbenchError
-from mtbench.textio import atomic_write_json, atomic_write_jsonl, atomic_write_text, read_json, read_jsonl
+from mtbench.textio import (atomic_write_bytes, atomic_write_json, atomic_write_jsonl, atomic_write_text, jsonl_from_columns,
+                            read_json, read_jsonl, read_lines)
 
 
 def _safe(name: str) -> str:
@@ -77,34 +83,58 @@ class RunDir:
     def generation_meta_path(self, task: str, model: str) -> Path:
         return self.generation_path(task, model).with_suffix(".meta.json")
 
+    def copy_path(self, task: str, model: str) -> Path:
+        """A system file's outputs, copied byte for byte (not as JSON rows)."""
+        return self.generation_path(task, model).with_suffix(".txt")
+
+    def has_finished_generation(self, task: str, model: str) -> bool:
+        return self.generation_meta_path(task, model).exists() and (
+            self.generation_path(task, model).exists() or self.copy_path(task, model).exists())
+
     def has_generation(self, task: str, model: str, input_sha: str) -> bool:
-        meta = self.generation_meta_path(task, model)
-        if not meta.exists() or not self.generation_path(task, model).exists():
+        if not self.has_finished_generation(task, model):
             return False
         try:
-            return read_json(meta).get("input_sha256") == input_sha
+            return read_json(self.generation_meta_path(task, model)).get("input_sha256") == input_sha
         except (OSError, json.JSONDecodeError):
             return False
 
-    def write_generation(self, task: str, model: str, outputs: list[str], meta: dict[str, Any]) -> None:
-        rows = [{"id": i, "output": o} for i, o in enumerate(outputs)]
-        atomic_write_jsonl(self.generation_path(task, model), rows)
-        # meta last: it is the marker that the generation is complete
-        atomic_write_json(self.generation_meta_path(task, model), meta)
+    def write_generation_file(self, task: str, model: str, path: Path, meta: dict[str, Any]) -> None:
+        """Outputs that already are a file (a system of the data layout, files:DIR):
+        a byte copy beside the meta, whose ``segments`` first lines are the outputs.
+        A copy, not a reference: an older run must still report and compare after the
+        user replaces the file (it is also ~20x faster to write and read than rows)."""
+        copy, rows = self.copy_path(task, model), self.generation_path(task, model)
+        try:
+            atomic_write_bytes(copy, Path(path).read_bytes())
+        except OSError as exc:
+            raise MtbenchError(f"cannot read {path} ({os.strerror(exc.errno) if exc.errno else exc}); check the file") from None
+        if rows.exists():  # rows written by an older mtbench: the copy replaces them
+            rows.unlink()
+        atomic_write_json(self.generation_meta_path(task, model), meta)  # last: marks the generation finished
 
     def write_generation_rows(self, task: str, model: str, rows: list[dict[str, Any]], meta: dict[str, Any]) -> None:
         """Generated segments: id, prompt, raw completion, output, tokens, time."""
+        copy = self.copy_path(task, model)
         atomic_write_jsonl(self.generation_path(task, model), rows)
-        atomic_write_json(self.generation_meta_path(task, model), meta)
+        if copy.exists():
+            copy.unlink()
+        atomic_write_json(self.generation_meta_path(task, model), meta)  # last: marks the generation finished
 
-    def has_finished_generation(self, task: str, model: str) -> bool:
-        return self.generation_meta_path(task, model).exists() and self.generation_path(task, model).exists()
+    def outputs_file(self, task: str, model: str) -> Path:
+        """The file that holds a generation's outputs in this run directory."""
+        copy = self.copy_path(task, model)
+        return copy if copy.exists() else self.generation_path(task, model)
 
     def read_generation(self, task: str, model: str) -> list[str]:
-        return [r["output"] for r in read_jsonl(self.generation_path(task, model))]
+        return [r["output"] for r in self.read_generation_rows(task, model)]
 
     def read_generation_rows(self, task: str, model: str) -> list[dict[str, Any]]:
-        return read_jsonl(self.generation_path(task, model))
+        copy = self.copy_path(task, model)
+        if not copy.exists():
+            return read_jsonl(self.generation_path(task, model))
+        lines = read_lines(copy, "copied system file")[: int(self.read_generation_meta(task, model)["segments"])]
+        return [{"id": i, "output": line} for i, line in enumerate(lines)]
 
     def read_generation_meta(self, task: str, model: str) -> dict[str, Any]:
         return read_json(self.generation_meta_path(task, model))
@@ -133,16 +163,26 @@ class RunDir:
     # --- scores --------------------------------------------------------------------------
     def has_score(self, task: str, model: str, metric: str, input_sha: str) -> bool:
         seg, corpus = self.score_paths(task, model, metric)
-        if not seg.exists() or not corpus.exists():
+        if not seg.exists() or not corpus.exists() or not self.stats_path(task, model, metric).exists():
             return False
         try:
             return read_json(corpus).get("input_sha256") == input_sha
         except (OSError, json.JSONDecodeError):
             return False
 
-    def write_score(self, task: str, model: str, metric: str, segments: list[dict[str, Any]], corpus: dict[str, Any]) -> None:
+    def stats_path(self, task: str, model: str, metric: str) -> Path:
+        return self.score_paths(task, model, metric)[0].with_suffix(".stats.npy")
+
+    def write_score(self, task: str, model: str, metric: str, segments: Mapping[str, Sequence[Any]],
+                    corpus: dict[str, Any], stats: np.ndarray) -> None:
+        """``segments``: columns of the per-segment file (id, score, details), one row per
+        segment; ``stats``: their (segments, k) statistics. The corpus file comes last:
+        it marks the score finished."""
         seg, summary = self.score_paths(task, model, metric)
-        atomic_write_jsonl(seg, segments)
+        buffer = io.BytesIO()
+        np.save(buffer, np.ascontiguousarray(stats), allow_pickle=False)
+        atomic_write_bytes(self.stats_path(task, model, metric), buffer.getvalue())
+        atomic_write_text(seg, jsonl_from_columns(segments))
         atomic_write_json(summary, corpus)
 
     def read_score(self, task: str, model: str, metric: str) -> dict[str, Any]:
@@ -150,6 +190,17 @@ class RunDir:
 
     def read_segment_scores(self, task: str, model: str, metric: str) -> list[dict[str, Any]]:
         return read_jsonl(self.score_paths(task, model, metric)[0])
+
+    def read_segment_stats(self, task: str, model: str, metric: str) -> np.ndarray:
+        """(segments, k) float64 statistics; from the rows' ``stats`` in runs scored
+        before they had a file of their own."""
+        path = self.stats_path(task, model, metric)
+        if path.exists():
+            return np.load(path, allow_pickle=False).astype(np.float64, copy=False)
+        rows = self.read_segment_scores(task, model, metric)
+        if rows and "stats" not in rows[0]:
+            raise MtbenchError(f"{path} is missing; rebuild the scores with `mtbench score --run {self.path}`")
+        return np.asarray([r["stats"] for r in rows], dtype=np.float64).reshape(len(rows), -1)
 
     # --- run-level files -----------------------------------------------------------------
     def write_config(self, config: dict[str, Any]) -> None:

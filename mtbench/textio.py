@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import json.encoder
+import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping, Sequence
 
 from mtbench.errors import MtbenchError
+
+_encode_string = json.encoder.encode_basestring  # what json.dumps(s, ensure_ascii=False) calls (C when available)
 
 
 def read_lines(path: str | os.PathLike[str], what: str = "file") -> list[str]:
@@ -148,7 +152,12 @@ _FILE_MODE = 0o666 & ~_read_umask()  # read once, at import: os.umask is process
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to ``path`` so readers see either the old or the new file.
+    """Write ``text`` to ``path`` so readers see either the old or the new file."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` so readers see either the old or the new file.
     The file gets the permissions a plain ``open`` would give it (mkstemp's are 0600).
     A full disk or a read-only folder is one line naming the file; the old file, if
     any, is left as it was and no temporary file stays behind."""
@@ -158,8 +167,8 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
         p.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
         os.fchmod(fd, _FILE_MODE)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, p)
@@ -182,6 +191,35 @@ def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> None:
 
 def atomic_write_jsonl(path: str | os.PathLike[str], rows: Iterable[Any]) -> None:
     atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+
+
+def json_values(values: Sequence[Any]) -> list[str]:
+    """Each value as ``json.dumps(value, ensure_ascii=False)`` writes it, a column at a
+    time: ints and finite floats through their repr (what json uses), strings
+    through json's C escaper, anything else through ``json.dumps``."""
+    out: list[str] = []
+    for v in values:
+        kind = type(v)
+        if kind is int:
+            out.append(int.__repr__(v))
+        elif kind is float and math.isfinite(v):
+            out.append(float.__repr__(v))
+        elif kind is str:
+            out.append(_encode_string(v))
+        else:
+            out.append(json.dumps(v, ensure_ascii=False))
+    return out
+
+
+def jsonl_from_columns(columns: Mapping[str, Sequence[Any]]) -> str:
+    """JSON lines, one object per row of equally long ``columns``, byte for byte what
+    ``json.dumps(row, ensure_ascii=False)`` per row gives, several times faster (one
+    encoder call per value, none per row)."""
+    encoded = []
+    for key, vals in columns.items():
+        prefix = json.dumps(key, ensure_ascii=False) + ": "
+        encoded.append([prefix + v for v in json_values(vals)])
+    return "".join("{" + ", ".join(cells) + "}\n" for cells in zip(*encoded))
 
 
 def read_json(path: str | os.PathLike[str]) -> Any:

@@ -116,7 +116,7 @@ def load_pair(results: Results, runs: Sequence[RunDir], a: str, b: str, tasks: S
             run, name = located[m]
             out = run.read_generation(task, name)
             if len(out) != n:
-                raise MtbenchError(f"{run.generation_path(task, name)} has {len(out)} lines but {task} was scored on {n} "
+                raise MtbenchError(f"{run.outputs_file(task, name)} has {len(out)} lines but {task} was scored on {n} "
                                    f"segments; rebuild the run with `mtbench run --out {run.path}`")
             outputs[m] = tuple(out)
         directions.append(Direction(task=task, src=info.src, tgt=info.tgt, segments=n,

@@ -111,13 +111,13 @@ class MetricResult:
     score: float  # corpus score, as the metric reports it (BLEU 0-100, COMET raw)
     signature: str
     segment_scores: list[float]
-    segment_stats: list[list[float]] | None = None
+    segment_stats: np.ndarray | list[list[float]] | None = None  # (L, k); arrays travel between processes fastest
     details: dict[str, Any] = field(default_factory=dict)
     segment_details: dict[str, list[Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.segment_stats is None:
-            self.segment_stats = segment_score_stats(self.segment_scores).tolist()
+            self.segment_stats = segment_score_stats(self.segment_scores)
 
     def statistics(self) -> np.ndarray:
         """(L, k) float64 statistics, as the paired tests resample them."""

@@ -12,6 +12,7 @@ the same float operations as sacrebleu's ``_compute_score_from_stats``, vectoriz
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -91,14 +92,12 @@ class Bleu(Metric):
     def score_systems(self, ctx: ScoringContext, hypotheses: Mapping[str, Sequence[str]]) -> dict[str, MetricResult]:
         stats = self.segment_statistics(ctx, hypotheses)
         corpus_metric = self._sacrebleu(ctx)
-        sentence_metric = self._sacrebleu(ctx, effective_order=True)
         signature = _signature(corpus_metric, len(ctx.references))
         out = {}
         for (name, _), sys_stats in zip(hypotheses.items(), stats):
-            rows = sys_stats.tolist()
             corpus = corpus_metric._compute_score_from_stats([int(x) for x in sys_stats.sum(axis=0)])
-            segs = [sentence_metric._compute_score_from_stats(list(r)).score for r in rows]
-            out[name] = MetricResult(self.name, corpus.score, signature, segs, rows,
+            segs = sentence_bleu_from_stats(sys_stats, self.smooth_method, self.smooth_value).tolist()
+            out[name] = MetricResult(self.name, corpus.score, signature, segs, sys_stats,
                                      {"bp": corpus.bp, "sys_len": corpus.sys_len, "ref_len": corpus.ref_len,
                                       "precisions": list(corpus.precisions)})
         return out
@@ -185,7 +184,7 @@ class Chrf(Metric):
         for (name, _), sys_stats in zip(hypotheses.items(), stats):
             corpus = chrf._compute_score_from_stats([int(x) for x in sys_stats.sum(axis=0)])
             segs = chrf_f_scores(sys_stats, self.beta, self.eps_smoothing).tolist()
-            out[name] = MetricResult(self.name, corpus.score, signature, segs, sys_stats.tolist())
+            out[name] = MetricResult(self.name, corpus.score, signature, segs, sys_stats)
         return out
 
     def aggregate(self, stats: np.ndarray) -> np.ndarray:
@@ -310,6 +309,59 @@ def bleu_from_stats(stats: np.ndarray, smooth_method: str = "exp", smooth_value:
             log_sum = log_sum + np.where(p > 0, np.log(np.where(p > 0, p, 1.0)), _LOG_ZERO)
         score = bp * np.exp(log_sum / order)
     return np.where(any_match, score, 0.0)
+
+
+def sentence_bleu_from_stats(stats: np.ndarray, smooth_method: str = "exp",
+                             smooth_value: float | None = None) -> np.ndarray:
+    """Sentence BLEU of every row of (L, 2 + 2 * order) statistics, bit-identical to
+    ``BLEU(effective_order=True)._compute_score_from_stats`` per row.
+
+    numpy does the +, -, *, / (float64, rounded as Python rounds them, in the same
+    order); the logs and exps go through ``math`` (the C library sacrebleu's go
+    through), since numpy's own may differ in the last bit. Effective order: the
+    orders up to the first one without n-grams count, as in sacrebleu."""
+    if smooth_method not in _SMOOTH_DEFAULTS:
+        raise ValueError(f"unknown smooth_method {smooth_method!r}: choose one of {sorted(_SMOOTH_DEFAULTS)}")
+    if smooth_value is None:
+        smooth_value = _SMOOTH_DEFAULTS[smooth_method]
+    stats = np.asarray(stats, dtype=np.float64).reshape(len(stats), -1)
+    order = (stats.shape[1] - 2) // 2
+    sys_len, ref_len = stats[:, 0], stats[:, 1]
+    correct, total = stats[:, 2 : 2 + order].copy(), stats[:, 2 + order :].copy()
+    any_match = np.any(correct != 0, axis=1)  # sacrebleu's early 0, checked before add-k
+    if smooth_method == "add-k":
+        correct[:, 1:] += smooth_value
+        total[:, 1:] += smooth_value
+    counted = np.cumsum(total == 0, axis=1) == 0  # sacrebleu stops at the first order without n-grams
+    eff = counted.sum(axis=1)
+    precision = np.zeros_like(correct)
+    smooth = np.ones(len(stats))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for n in range(order):
+            zero = correct[:, n] == 0
+            if smooth_method == "exp":
+                smooth = np.where(zero & counted[:, n], smooth * 2, smooth)
+                p_zero = 100.0 / (smooth * total[:, n])
+            elif smooth_method == "floor":
+                p_zero = 100.0 * smooth_value / total[:, n]
+            else:
+                p_zero = np.zeros(len(stats))
+            precision[:, n] = np.where(counted[:, n], np.where(zero, p_zero, 100.0 * correct[:, n] / total[:, n]), 0.0)
+    scored = np.flatnonzero(any_match)
+    out = np.zeros(len(stats))
+    if not len(scored):
+        return out
+    logs = np.array([[math.log(p) if p != 0.0 else _LOG_ZERO for p in row] for row in precision[scored].tolist()])
+    log_sum = np.zeros(len(scored))
+    for n in range(order):  # Python's sum: left to right, only the counted orders (adding 0.0 is exact)
+        log_sum = log_sum + np.where(counted[scored, n], logs[:, n], 0.0)
+    mean = (log_sum / eff[scored]).tolist()
+    short = (sys_len[scored] < ref_len[scored]).tolist()
+    ratio = (ref_len[scored] / np.where(sys_len[scored] > 0, sys_len[scored], 1.0)).tolist()
+    bp = [(math.exp(1 - r) if s > 0 else 0.0) if is_short else 1.0
+          for is_short, r, s in zip(short, ratio, sys_len[scored].tolist())]
+    out[scored] = [b * math.exp(m) for b, m in zip(bp, mean)]
+    return out
 
 
 def chrf_from_stats(stats: np.ndarray, beta: int = 2, eps_smoothing: bool = False) -> np.ndarray:

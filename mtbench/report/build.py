@@ -22,6 +22,7 @@ from mtbench.errors import MtbenchError
 from mtbench.metrics.base import Metric
 from mtbench.report import plots
 from mtbench.report.details import write_details
+from mtbench.report.drawing import FigureJob, draw_all
 from mtbench.report.failures import ANY, FailureTable, failures_html, write_failures
 from mtbench.report.html import render_html
 from mtbench.report.leaderboard import Table, build_tables, marks_legend, run_notes, write_leaderboards
@@ -30,7 +31,7 @@ from mtbench.report.selection import (DEFAULT_SYSTEMS_SHOWN, ViewOptions, check_
                                      shown_in_task, shown_systems)
 from mtbench.report.viewer import build_payload
 from mtbench.results import Results
-from mtbench.significance import SignificanceOptions, add_significance, segment_statistics
+from mtbench.significance import SignificanceOptions, add_significance
 from mtbench.stop import checkpoint
 from mtbench.store import RunDir
 from mtbench.textio import atomic_write_text
@@ -75,7 +76,8 @@ class SegmentSource:
         return self._rows[key]
 
     def statistics(self, task: str, model: str, metric: str) -> np.ndarray:
-        return segment_statistics(self.rows(task, model, metric))
+        run, name = self._model(model)
+        return run.read_segment_stats(task, name, metric)
 
     def scores(self, task: str, model: str, metric: str) -> list[float]:
         """The metric's own segment-level scores (sentence BLEU with effective order, ...)."""
@@ -85,9 +87,9 @@ class SegmentSource:
         run, name = self._model(model)
         return run.read_generation(task, name)
 
-    def generation_path(self, task: str, model: str) -> Path:
+    def outputs_file(self, task: str, model: str) -> Path:
         run, name = self._model(model)
-        return run.generation_path(task, name)
+        return run.outputs_file(task, name)
 
     def testdata(self, task: str, model: str) -> dict[str, Any]:
         return self._model(model)[0].read_testdata(task)
@@ -254,7 +256,7 @@ def write_report(results: Results, out_dir: Path, options: ReportOptions) -> lis
         from mtbench.report.training import training_curves
 
         figures += training_curves(options.train_logs, out_dir)
-    links = {(t, m): os.path.relpath(source.generation_path(t, m), out_dir)
+    links = {(t, m): os.path.relpath(source.outputs_file(t, m), out_dir)
              for t, info in results.tasks.items() for m in info.scores}
     scored = [results.tasks[t] for t in results.scored_tasks]
     provenance = [f"runs: {', '.join(results.runs)}",
@@ -293,7 +295,7 @@ def console_report(run_dir: Path) -> str:
 
 def _figures(results: Results, tables: list[Table], source: SegmentSource, out_dir: Path,
              view: ViewOptions) -> list[Path]:
-    figs: list[Path] = []
+    jobs: list[FigureJob] = []
     order: list[str] = []
     for tab in tables:
         order += [s for s in shown_systems(tab, view) if s not in order]
@@ -316,17 +318,17 @@ def _figures(results: Results, tables: list[Table], source: SegmentSource, out_d
         values = {s: [tab.row(s).value(c) for c in cols] for s in systems}
         shown = f"{subtitle} · {_shown_phrase(len(systems), len(tab.rows), view, len(under_test & set(systems)))}"
         if not info.failure_profile:  # a failure rate's bars are in the failure-profile figure
-            figs += plots.grouped_bars(cols, len(tab.columns), systems, values, under_test, colours,
+            jobs.append((plots.grouped_bars, (cols, len(tab.columns), systems, values, under_test, colours,
                                        out_dir / f"bars-{slug}", f"{info.name} per direction — {segments}", shown,
-                                       info.axis_label())
+                                       info.axis_label())))
         floors = {t: results.tasks[t].reference_floor.get(info.name) for t in tab.columns}
         rows = list(systems) + (["reference"] if any(v is not None for v in floors.values()) else [])
         data = [[tab.row(s).cells.get(c) for c in tab.columns] for s in systems]
         if len(rows) > len(systems):
             data.append([info.display(floors[c]) for c in tab.columns])
-        figs += plots.heatmap(tab.columns, rows, data, len(systems), under_test, out_dir / f"heatmap-{slug}",
+        jobs.append((plots.heatmap, (tab.columns, rows, data, len(systems), under_test, out_dir / f"heatmap-{slug}",
                               f"{info.name} per direction and system — {segments}", shown, info.axis_label(),
-                              info.higher_is_better)
+                              info.higher_is_better)))
     sig = results.significance
     for task_name in figure_tasks(results, view):
         task = results.tasks[task_name]
@@ -340,13 +342,13 @@ def _figures(results: Results, tables: list[Table], source: SegmentSource, out_d
                 p = np.array([[np.nan if v is None else v for v in row] for row in pw.p_values], dtype=float)
                 d = np.array([[np.nan if v is None else v * info.display_scale for v in row] for row in pw.deltas],
                              dtype=float)
-                figs += plots.significance_matrix(pw.systems, p, d, under_test, out_dir / f"significance-{slug}",
+                jobs.append((plots.significance_matrix, (pw.systems, p, d, under_test, out_dir / f"significance-{slug}",
                                                   f"{info.name} on {task_name}: row − column — {task_segments}",
                                                   f"* p < {sig.alpha:g}, {test_phrase(sig)} · "
                                                   f"{scope_line(results, [task], with_test=False)} · "
                                                   f"{_shown_phrase(len(pw.systems), n_task, view, len(under_test & set(pw.systems)))}",
                                                   sig.alpha,
-                                                  info.higher_is_better)
+                                                  info.higher_is_better)))
             systems = shown_in_task(results, task_name, info.name, view, sig.baseline)
             if not systems or info.failure_profile:  # 0/100 flags have no distribution to draw
                 continue
@@ -355,13 +357,13 @@ def _figures(results: Results, tables: list[Table], source: SegmentSource, out_d
             first = mine[0] if mine else systems[0]
             others = [s for s in systems if s != first]
             pair = (first, others[0]) if others else None
-            figs += plots.segment_scores(systems, scores, under_test, colours, pair, info.higher_is_better,
+            jobs.append((plots.segment_scores, (systems, scores, under_test, colours, pair, info.higher_is_better,
                                          out_dir / f"segments-{slug}",
                                          f"segment-level {info.name} on {task_name} — {task_segments}",
                                          f"{scope_line(results, [task], with_test=False)} · "
                                          f"{_shown_phrase(len(systems), n_task, view, len(under_test & set(systems)))}",
-                                         f"segment {info.axis_label()}")
-    return figs
+                                         f"segment {info.axis_label()}")))
+    return draw_all(jobs)
 
 
 def _failure_figure(results: Results, tables: Sequence[FailureTable], out_dir: Path) -> list[Path]:

@@ -60,10 +60,3 @@ def add_significance(results: dict[str, Any], load: SegmentLoader, test: str = "
                 signature = r.signature
     results["significance"] = {"test": test, "n": n, "seed": seed, "alpha": alpha, "baseline": baseline,
                                "signature": signature}
-
-
-def segment_array(rows: list[dict[str, Any]]) -> np.ndarray:
-    """Per-segment score-file rows -> sufficient statistics if present, else scores."""
-    if rows and "stats" in rows[0]:
-        return np.asarray([r["stats"] for r in rows], dtype=np.int64 if isinstance(rows[0]["stats"][0], int) else float)
-    return np.asarray([r["score"] for r in rows], dtype=float)

@@ -5,7 +5,6 @@ tiny run directory (files, scope in every title, figures read back from the PNGs
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from fractions import Fraction
 from pathlib import Path
@@ -196,8 +195,7 @@ def test_analyze_end_to_end(run_dir: Path, capsys) -> None:
     de = data["directions"][0]
     td = read_json(run_dir / "testdata" / "wmt22_de-en.json")
     src, ref = td["source"], td["references"]["A"]
-    outs = {m: [json.loads(line)["output"] for line in
-                (run_dir / "generations" / "wmt22_de-en" / f"{m}.jsonl").read_text(encoding="utf-8").splitlines()]
+    outs = {m: (run_dir / "generations" / "wmt22_de-en" / f"{m}.txt").read_text(encoding="utf-8").splitlines()
             for m in ("best", "worst")}
     lengths = [len(s.split()) for s in src]  # "src N w w w": 13a splits on spaces only here
     chrf = {m: [sacrebleu.sentence_chrf(h, [r]).score for h, r in zip(outs[m], ref)] for m in outs}

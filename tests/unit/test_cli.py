@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
+import numpy as np
 import sacrebleu
 
 from mtbench.cli import main
+from mtbench.store import RunDir
 from mtbench.textio import read_json, read_jsonl
 from tests.conftest import TINY_REF_A, TINY_REF_B, TINY_SYS, write_lines
 
@@ -21,10 +24,18 @@ def test_run_writes_run_directory_and_resumes(tiny_layout: Path, tmp_path: Path,
         assert (out / name).is_file(), name
     manifest = read_json(out / "manifest.json")
     assert manifest["work"]["scores_computed"] == 8 and manifest["versions"]["sacrebleu"] == sacrebleu.__version__
-    gen = read_jsonl(out / "generations" / "wmt22_de-en" / "good.jsonl")
-    assert [g["output"] for g in gen] == TINY_SYS["good"]
+    # a system file is copied byte for byte, with its path and checksum in the meta
+    meta = read_json(out / "generations" / "wmt22_de-en" / "good.meta.json")
+    system_file = tiny_layout / "wmt22" / "de-en" / "systems" / "good.txt"
+    assert meta["path"] == str(system_file)
+    assert meta["file_sha256"] == hashlib.sha256(system_file.read_bytes()).hexdigest()
+    assert (out / "generations" / "wmt22_de-en" / "good.txt").read_bytes() == system_file.read_bytes()
+    assert RunDir(out).read_generation("wmt22:de-en", "good") == TINY_SYS["good"]
     seg = read_jsonl(out / "scores" / "wmt22_de-en" / "bad" / "bleu.jsonl")
-    assert len(seg) == 4 and all("stats" in s for s in seg)
+    assert [set(s) for s in seg] == [{"id", "score"}] * 4
+    stats = np.load(out / "scores" / "wmt22_de-en" / "bad" / "bleu.stats.npy")
+    # BLEU's statistics, one row per segment: hyp_len, ref_len, 4 matches, 4 totals ("House small." vs 5 ref tokens)
+    assert stats.shape == (4, 10) and stats[0].tolist() == [3, 5, 2, 1, 0, 0, 3, 2, 1, 0]
     results = read_json(out / "results.json")
     assert results["schema_version"] == 2
     bleu_good = results["tasks"]["wmt22:de-en"]["scores"]["good"]["bleu"]["score"]

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sacrebleu.metrics import BLEU, CHRF, TER
 
 from mtbench.metrics.base import ScoringContext
-from mtbench.metrics.sacrebleu_metrics import Bleu, Chrf, Ter, chrf_f_scores
+from mtbench.metrics.sacrebleu_metrics import Bleu, Chrf, Ter, chrf_f_scores, sentence_bleu_from_stats
 
 REFS_A = ["The cat sat on the mat.", "It is 3-4 km, i.e. 2.5 miles.", "", "这是一个测试。"]
 REFS_B = ["A cat was sitting on the mat.", "It's 3-4 kilometres.", "Nothing", "这是测试。"]
@@ -74,6 +74,32 @@ def test_sentence_chrf_bit_identical(triples, beta, eps_smoothing) -> None:
     row = [x for h, r, m in triples for x in (h, r, min(m, h, r))]
     expected = CHRF(beta=beta, eps_smoothing=eps_smoothing)._compute_f_score(row)
     assert chrf_f_scores(np.array([row]), beta, eps_smoothing)[0] == expected
+
+
+def bleu_rows(draw_rows: list[tuple[int, int, list[tuple[int, int]]]]) -> list[list[int]]:
+    """[hyp_len, ref_len, correct_1..4, total_1..4] with correct <= total, and totals
+    that fall to 0 past the hypothesis length (as real statistics do)."""
+    rows = []
+    for hyp_len, ref_len, orders in draw_rows:
+        totals = [max(hyp_len - n, 0) for n in range(4)]
+        correct = [min(c, t) for (c, _), t in zip(orders, totals)]
+        rows.append([hyp_len, ref_len, *correct, *totals])
+    return rows
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 12), st.integers(0, 12),
+                          st.lists(st.tuples(st.integers(0, 12), st.just(0)), min_size=4, max_size=4)),
+                min_size=1, max_size=20),
+       st.sampled_from([("exp", None), ("floor", None), ("floor", 0.3), ("add-k", None), ("add-k", 2), ("none", None)]))
+def test_sentence_bleu_bit_identical(draw_rows, smoothing) -> None:
+    """Every row against sacrebleu's own sentence BLEU (effective order), bit for bit:
+    empty hypotheses, empty references, no matches, orders without n-grams."""
+    rows = bleu_rows(draw_rows)
+    method, value = smoothing
+    theirs = BLEU(effective_order=True, smooth_method=method, smooth_value=value)
+    expected = [theirs._compute_score_from_stats(list(r)).score for r in rows]
+    assert sentence_bleu_from_stats(np.array(rows), method, value).tolist() == expected
 
 
 def test_lone_surrogate_scores_like_sacrebleu() -> None:

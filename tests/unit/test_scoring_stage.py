@@ -45,8 +45,8 @@ def test_score_run_redoes_only_what_is_missing(tiny_layout: Path, tmp_path: Path
 def test_changed_generation_is_rescored(tiny_layout: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
     _run(tiny_layout, out)
-    gen = out / "generations" / "wmt22_de-en" / "bad.jsonl"
-    gen.write_text(gen.read_text().replace('"Dog."', '"The dog barks loudly."'), encoding="utf-8")
+    gen = out / "generations" / "wmt22_de-en" / "bad.txt"  # the run's copy of the system file
+    gen.write_text(gen.read_text().replace("Dog.", "The dog barks loudly."), encoding="utf-8")
     assert main(["score", "--run", str(out)]) == 0
     assert read_json(out / "manifest.json")["work"]["scores_computed"] == 2  # bleu and chrf of "bad"
 

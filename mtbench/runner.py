@@ -211,9 +211,6 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
 
     check_available(cfg.log_to)  # a tracker package that is missing: said before any work
     threads = decide_threads(cfg.threads)  # before any model loads: torch's pool is sized once
-    if threads.busy:
-        log(f"mtbench: other processes keep {threads.busy} of {threads.usable} usable core(s) busy: "
-            f"using {threads.threads} CPU thread(s) (--threads N to choose)")
     executor = make_executor(cfg.executor, cfg.ray_address, cfg.ray_replicas, cfg.include_path, log)
     try:
         generators = make_generators(cfg, dict(translators or {}), executor)
@@ -224,6 +221,9 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
                 f"{', '.join(str(r) for r, _ in roots)}; point --systems at a folder in mtbench's data layout or give --model")
         check_model_names(plans, generators)
         check_report_names(cfg, plans, generators)
+        if threads.busy:  # said once the inputs are checked: a bad input stays a one-line error
+            log(f"mtbench: other processes keep {threads.busy} of {threads.usable} usable core(s) busy: "
+                f"using {threads.threads} CPU thread(s) (--threads N to choose)")
         t_loaded = time.time()
         out.check_is_run_or_empty(force)
         out.ensure_writable()

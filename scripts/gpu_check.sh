@@ -2,7 +2,9 @@
 # GPU figures for mtbench's GPU paths, on random-weight models of real shapes (no hub
 # download; the weights do not matter for speed and memory):
 #   1. HFBackend generation in bf16: SmolLM2-135M's shape, batched vs one prompt at a
-#      time (tests/benchmarks/bench_generation.py), and a 1.1B Llama, batched;
+#      time (tests/benchmarks/bench_generation.py), and a 1.1B Llama, batched; the 1.1B
+#      model's decode steps at 1/16/64/256 rows under torch.profiler
+#      (tests/benchmarks/profile_gpu_steps.py: ms/step, tokens/s against the bandwidth bound);
 #   2. the trainers (MLE full, LAT stage 2 full, TIM LoRA, ALMA stage-2 LoRA) on the 1.1B
 #      model at batch 16 x up to 512 tokens, bf16 autocast: s/step, tokens/s, peak memory.
 # Usage: scripts/gpu_check.sh OUT_DIR   with $MTBENCH_DATA (wmt22/de-en, train/alma-human-
@@ -52,6 +54,8 @@ step gen-135m 240 "$PY" tests/benchmarks/bench_generation.py --model "$WORK/m135
   --n 48 --max-new-tokens 64 --batches 16,48
 step gen-1b 180 "$PY" tests/benchmarks/bench_generation.py --model "$WORK/m1b" --device cuda --dtype bfloat16 \
   --n 512 --max-new-tokens 64 --batches 64,256 --skip-loop
+step profile-1b 150 "$PY" tests/benchmarks/profile_gpu_steps.py --model "$WORK/m1b" --batches 1,16,64,256 \
+  --new-tokens 64 --out "$OUT/profile"
 
 train() {  # method, name, extra YAML
   cat >"$WORK/$2.yaml" <<EOF

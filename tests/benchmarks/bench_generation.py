@@ -1,12 +1,15 @@
-"""Benchmark: batched, length-sorted generation (HFBackend) against one sentence at a
-time (what TIM's inference script does: a loop calling ``model.generate`` per sentence).
+"""Benchmark: generation throughput of one sentence at a time (TIM's inference script:
+a loop calling ``model.generate`` per sentence), HFBackend's static length-sorted
+batches, HFBackend's continuous batching (transformers' ``generate_batch``), and, when
+``.venv-vllm`` exists, the vLLM backend on the same prompts.
 
-Both runs use the embedded SmolLM2-135M-Instruct (or --model PATH), ALMA's prompt,
+Every run uses the embedded SmolLM2-135M-Instruct (or --model PATH), ALMA's prompt,
 greedy search and the same ``max_new_tokens``; tokens/s counts the new tokens before
-EOS. Prints both throughputs, their ratio, and whether the outputs are identical
-(exact-match rate of the batched outputs against the loop's).
+EOS. Prints each throughput, its ratio to the loop, and the exact-match rate of its
+outputs against the loop's. `make bench` builds nothing: `make vllm-env` first adds
+the vLLM row (or --vllm-python PATH).
 
-    python tests/benchmarks/bench_generation.py [--n 32] [--max-new-tokens 64] [--batches 32]
+    python tests/benchmarks/bench_generation.py [--n 64] [--max-new-tokens 128] [--batches 32]
     # on a GPU:
     python tests/benchmarks/bench_generation.py --device cuda --dtype bfloat16 --batches 1,16,64 --n 256
 """
@@ -80,6 +83,51 @@ def batched(backend: Any, prompts: list[str], max_new_tokens: int, batch: int) -
     return [g.raw for g in gens], sum(g.n_tokens for g in gens), time.perf_counter() - start
 
 
+def continuous(backend: Any, prompts: list[str], max_new_tokens: int) -> tuple[list[str], int, float]:
+    backend.continuous = True
+    try:
+        backend.generate(prompts[:2], DecodingParams(max_new_tokens=4))  # warm-up, as the other runs had
+        sync(backend.device)
+        start = time.perf_counter()
+        gens = backend.generate(prompts, DecodingParams(max_new_tokens=max_new_tokens))
+        sync(backend.device)
+    finally:
+        backend.continuous = False
+    return [g.raw for g in gens], sum(g.n_tokens for g in gens), time.perf_counter() - start
+
+
+def with_vllm(args: argparse.Namespace, backend: Any, prompts: list[str]) -> tuple[list[str], int, float] | None:
+    """The vLLM backend on the same model folder, or None (said in one line) without
+    its interpreter."""
+    from mtbench.errors import MtbenchError
+    from mtbench.models.vllm_backend import VLLMBackend, resolve_python
+
+    try:
+        python = resolve_python(args.vllm_python)
+    except MtbenchError as exc:
+        print(f"vLLM           : skipped ({exc})")
+        return None
+    folder = backend.source.local or backend.source.ref
+    vllm = VLLMBackend(folder, python=python, dtype=args.dtype, name="vllm")
+    try:
+        vllm.generate(prompts[:2], DecodingParams(max_new_tokens=4))  # warm-up: engine start and first step
+        start = time.perf_counter()
+        gens = vllm.generate(prompts, DecodingParams(max_new_tokens=args.max_new_tokens))
+        return [g.raw for g in gens], sum(g.n_tokens for g in gens), time.perf_counter() - start
+    finally:
+        vllm.close()
+
+
+def report(label: str, run: tuple[list[str], int, float], loop: tuple[list[str], int, float] | None) -> None:
+    out, tokens, seconds = run
+    line = f"{label:15s}: {tokens:6d} tokens in {seconds:7.1f} s = {tokens / seconds:8.1f} tokens/s"
+    if loop is not None:
+        same = sum(a == c for a, c in zip(out, loop[0]))
+        ratio = (tokens / seconds) / (loop[1] / loop[2])
+        line += f"  ratio {ratio:5.2f}x  identical outputs: {same == len(out)}  exact-match {100.0 * same / len(out):.1f}%"
+    print(line)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=32, help="first N source lines of wmt22 de-en")
@@ -91,6 +139,7 @@ def main() -> int:
     ap.add_argument("--model", default="smollm2-135m", help="smollm2-135m or a local model folder")
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     ap.add_argument("--skip-loop", action="store_true", help="only the batched runs")
+    ap.add_argument("--vllm-python", help="interpreter of the vLLM environment (default .venv-vllm/bin/python)")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -107,16 +156,14 @@ def main() -> int:
     loop = None
     if not args.skip_loop:
         loop = one_at_a_time(backend, prompts, args.max_new_tokens)
-        print(f"one at a time : {loop[1]:6d} tokens in {loop[2]:7.1f} s = {loop[1] / loop[2]:8.1f} tokens/s")
+        report("one at a time", loop, None)
     for b in (int(x) for x in args.batches.split(",")):
-        out, tokens, seconds = batched(backend, prompts, args.max_new_tokens, b)
-        line = f"batched (b={b:3d}): {tokens:6d} tokens in {seconds:7.1f} s = {tokens / seconds:8.1f} tokens/s"
-        if loop is not None:
-            same = sum(a == c for a, c in zip(out, loop[0]))
-            ratio = (tokens / seconds) / (loop[1] / loop[2])
-            line += (f"  ratio {ratio:5.2f}x  identical outputs: {same == len(out)}  "
-                     f"exact-match {100.0 * same / len(out):.1f}%")
-        print(line)
+        backend.continuous = False
+        report(f"static (b={b})", batched(backend, prompts, args.max_new_tokens, b), loop)
+    report("continuous", continuous(backend, prompts, args.max_new_tokens), loop)
+    vllm = with_vllm(args, backend, prompts)
+    if vllm is not None:
+        report("vLLM", vllm, loop)
     return 0
 
 

@@ -179,6 +179,30 @@ def test_greedy_batched_equals_one_at_a_time(tiny: Path, reference: tuple[Any, A
     assert [c["rows"] for c in calls] == [4, 4, 2]
 
 
+def test_greedy_continuous_batching_equals_one_at_a_time(tiny: Path, reference: tuple[Any, Any]) -> None:
+    """transformers' continuous batching (paged cache, rows leaving as they end) gives
+    the loop's outputs and token counts in fp32; a small per-step token budget makes
+    prompts wait until others are done, which is where it differs from static batches."""
+    model, tok = reference
+    want = direct(model, tok, PROMPTS, max_new_tokens=MAX_NEW)
+    b = backend(tiny, continuous=True, batch_tokens=24)
+    static_calls = spy_generate(b.model)
+    got = b.generate(PROMPTS, DecodingParams(max_new_tokens=MAX_NEW))
+    assert [g.raw for g in got] == [w[0] for w in want]
+    assert [g.n_tokens for g in got] == [w[1] for w in want]
+    assert static_calls == []  # model.generate (the static path) was never called
+    assert b.model.config._attn_implementation != "sdpa_paged"  # the model is left as it was loaded
+    # beam search and stop strings keep the static path
+    b.generate(PROMPTS[:2], DecodingParams(max_new_tokens=MAX_NEW, num_beams=2))
+    after_beams = len(static_calls)
+    b.generate(PROMPTS[:2], DecodingParams(max_new_tokens=MAX_NEW, stop=("x",)))
+    assert 0 < after_beams < len(static_calls)
+
+
+def test_continuous_batching_is_off_by_default_on_the_cpu(tiny: Path) -> None:
+    assert backend(tiny).continuous is False  # slower than static batches on this CPU (bench_generation.py)
+
+
 def test_results_come_back_in_input_order(tiny: Path) -> None:
     b = backend(tiny, max_batch=3)
     params = DecodingParams(max_new_tokens=6)
@@ -538,3 +562,9 @@ def test_smollm2_converts_loads_and_translates() -> None:
     assert sum(bool(re.search(r"\b(the|The|I|is)\b", o)) for o in outputs) >= 2, outputs
     one_by_one = [b.generate([p], params)[0].raw.strip() for p in prompts]
     assert one_by_one == outputs
+    # continuous batching (greedy, no stop strings) gives the static path's outputs and token counts
+    greedy = DecodingParams(max_new_tokens=24)
+    static = b.generate(prompts, greedy)
+    b.continuous = True
+    flowing = b.generate(prompts, greedy)
+    assert [(g.raw, g.n_tokens) for g in flowing] == [(g.raw, g.n_tokens) for g in static]

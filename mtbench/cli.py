@@ -10,20 +10,30 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from mtbench import __version__
-from mtbench.config import RunConfig, load_config
+from mtbench.config import RunConfig, help_text, is_int_key, load_config
+from mtbench.config import default_note as config_default_note
 from mtbench.errors import MtbenchError
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data-dir", help="test data in mtbench's layout (default: $MTBENCH_DATA)")
-    p.add_argument("--include-path", action="append", default=None, metavar="DIR", help="extra folder of suite YAML files")
-    p.add_argument("--preset", choices=None, help="scoring preset: default (sacrebleu/ALMA) or wmt (WMT official)")
-    p.add_argument("--refs", help="references: primary (default), all, or ids such as A,B")
-    p.add_argument("--metrics", help="comma-separated metric names; 'failures' is the failure profile "
-                                     "(empty,copy,echo,truncated,overlong,repetition,off-target) (default: bleu,chrf; the default suite adds failures)")
+    _flag(p, "data_dir")
+    _flag(p, "include_path", action="append", default=None, metavar="DIR")
+    _flag(p, "preset")
+    _flag(p, "refs")
+    _flag(p, "metrics")
+
+
+def _flag(group: Any, name: str, *flags: str, default_note: str | None = None, **kwargs: Any) -> None:
+    """A flag for the RunConfig key ``name`` (``--name-with-dashes`` unless ``flags``
+    say otherwise): its help is the key's own documentation (``config.help_text``), its
+    type the key's (int keys parse as int). The flag's value lands in ``args.<flag>``."""
+    kwargs.setdefault("help", help_text(name, default_note))
+    if "action" not in kwargs and is_int_key(name):
+        kwargs.setdefault("type", int)
+    group.add_argument(*(flags or ("--" + name.replace("_", "-"),)), **kwargs)
 
 
 def _split(value: str) -> list[str]:
@@ -31,7 +41,8 @@ def _split(value: str) -> list[str]:
 
 
 def _config_from_args(args: argparse.Namespace, check_metrics: bool = True) -> RunConfig:
-    cfg = load_config(args.config) if getattr(args, "config", None) else RunConfig()
+    config_file = getattr(args, "config", None)
+    cfg = load_config(config_file, validate=False) if config_file else RunConfig()
     if getattr(args, "tasks", None) is not None:
         cfg.tasks = args.tasks
     if args.metrics is not None:
@@ -53,7 +64,8 @@ def _config_from_args(args: argparse.Namespace, check_metrics: bool = True) -> R
         cfg.include_path = list(cfg.include_path) + args.include_path
     if getattr(args, "log_to", None):
         cfg.log_to = _log_to_flags(args)
-    cfg.validate("command line", check_metrics)
+    cfg.load_plugins()
+    cfg.validate(f"{config_file} with the command line's flags" if config_file else "command line", check_metrics)
     return cfg
 
 
@@ -326,24 +338,19 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _add_statistics_flags(p: argparse.ArgumentParser, default: str = "") -> None:
     """Significance and figure flags: the same names in run, report and compare."""
     g = p.add_argument_group("significance and figures")
-    g.add_argument("--significance", choices=["bs", "ar", "none"],
-                   help=f"paired test: bs (bootstrap), ar (approximate randomization) or none {default or '(default bs)'}")
-    g.add_argument("--n-resamples", type=int, help=f"bootstrap resamples / AR trials {default or '(default 1000 / 10000)'}")
-    g.add_argument("--seed", type=int, help=f"seed of the paired tests {default or '(default 12345)'}")
-    g.add_argument("--baseline", help=f"system every other is tested against, or best per direction and metric "
-                                      f"{default or '(default best)'}")
-    g.add_argument("--systems-shown", type=int, metavar="N",
-                   help=f"best reference systems shown in figures beside the systems under test {default or '(default 10)'}")
-    g.add_argument("--show", metavar="NAME,...", help="systems always shown in figures")
-    g.add_argument("--figure-tasks", metavar="TASKS",
-                   help=f"directions with pairwise-significance and segment figures: first, all, or task names "
-                        f"{default or '(default first)'}")
+    note = default or None
+    _flag(g, "significance", choices=["bs", "ar", "none"], default_note=note)
+    _flag(g, "n_resamples", default_note=note)
+    _flag(g, "seed", default_note=note)
+    _flag(g, "baseline", default_note=note)
+    _flag(g, "systems_shown", metavar="N", default_note=note)
+    _flag(g, "show", metavar="NAME,...")
+    _flag(g, "figure_tasks", metavar="TASKS", default_note=note)
 
 
 def _add_log_to(p: argparse.ArgumentParser, what: str = "") -> None:
-    p.add_argument("--log-to", action="append", metavar="TRACKER",
-                   help=f"experiment trackers: mlflow, wandb; comma-separated or repeatable{what} "
-                        f"(MLFLOW_TRACKING_URI, default ./mlruns; WANDB_MODE, WANDB_PROJECT)")
+    _flag(p, "log_to", action="append", metavar="TRACKER",
+          help=f"{help_text('log_to', '')}{what} {config_default_note('log_to')}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -353,36 +360,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="evaluate models/system outputs on tasks and write a run directory")
     p.add_argument("--config", help="run configuration YAML")
-    p.add_argument("--tasks", help="tasks and suites, e.g. wmt22:de-en,alma (default: the `default` suite)")
-    p.add_argument("--systems", help="folder in the data layout whose systems/ and llm_outputs/ are scored (default: data dir)")
-    p.add_argument("--limit", type=int, help="only the first N segments of each task")
-    p.add_argument("--out", help="run directory (default: runs/<name>)")
+    _flag(p, "tasks")
+    _flag(p, "systems")
+    _flag(p, "limit")
+    _flag(p, "out")
     p.add_argument("--wait", action="store_true", help="wait while another process writes the run directory (default: fail)")
     p.add_argument("--force", action="store_true", help="write into a non-empty --out folder that is not an mtbench run")
-    p.add_argument("--workers", type=int, help="scoring processes (default 0: one per CPU thread)")
+    _flag(p, "workers")
     _add_statistics_flags(p)
     g = p.add_argument_group("models and generation")
-    g.add_argument("--model", action="append", metavar="SPEC",
-                   help="files (system outputs in the data layout, the default), files:DIR, hf:PATH_OR_ID, vllm:PATH_OR_ID, "
-                        "smollm2-135m, or a plugin's kind; repeatable")
-    g.add_argument("--adapter", help="prompt adapters for generating models, comma-separated (default base; see `mtbench ls adapters`)")
-    g.add_argument("--shots", type=int, help="few-shot examples per prompt (base, alma)")
-    g.add_argument("--num-beams", type=int, help="beam size (default: the adapter's)")
-    g.add_argument("--max-new-tokens", type=int, help="new-token limit (default: the adapter's)")
-    g.add_argument("--no-repeat-ngram-size", type=int, help="block repeated n-grams of this size (default: the adapter's)")
-    g.add_argument("--device", help="cpu, cuda or auto (default auto)")
-    g.add_argument("--dtype", help="auto, float32, bfloat16 or float16 (default auto)")
-    g.add_argument("--batch-tokens", type=int, help="token budget per generation batch")
-    g.add_argument("--vllm-python", help="Python interpreter of the vLLM environment (default .venv-vllm/bin/python)")
-    g.add_argument("--tensor-parallel-size", type=int, help="vLLM tensor parallel size")
-    g.add_argument("--data-parallel-size", type=int, help="vLLM data parallel size")
-    g.add_argument("--cache", help="generation cache file (default generations.sqlite in $MTBENCH_CACHE, else $XDG_CACHE_HOME/mtbench, else ~/.cache/mtbench)")
+    _flag(g, "models", "--model", action="append", metavar="SPEC")
+    _flag(g, "adapters", "--adapter")
+    for name in ("shots", "num_beams", "max_new_tokens", "no_repeat_ngram_size", "device", "dtype", "batch_tokens",
+                 "vllm_python", "tensor_parallel_size", "data_parallel_size", "cache"):
+        _flag(g, name)
     g = p.add_argument_group("where it runs")
-    g.add_argument("--threads", type=int, help="CPU threads for torch, BLAS and the scoring pool (default 0: the cores "
-                                               "this process may use that no other process keeps busy)")
-    g.add_argument("--executor", help="local (default: this process) or ray (generation and heavy metrics on a Ray cluster)")
-    g.add_argument("--ray-address", help="Ray cluster to join: HOST:PORT of its head, or auto for the one `ray start` runs here (default $RAY_ADDRESS, else a local Ray instance for this run)")
-    g.add_argument("--ray-replicas", type=int, help="actors per generation model on Ray (default 0: as many as the cluster fits)")
+    for name in ("threads", "executor", "ray_address", "ray_replicas"):
+        _flag(g, name)
     _add_log_to(p)
     _add_common(p)
     p.set_defaults(func=cmd_run)

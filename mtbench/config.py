@@ -15,55 +15,89 @@ from mtbench.registry import did_you_mean
 from mtbench.yamlio import load_yaml_mapping
 
 
+def _field(default: Any = None, help: str = "", default_note: str = "", factory: Any = None) -> Any:
+    """A RunConfig field with its documentation: ``help`` says what it is, ``default_note``
+    what the default means ("(default bs)"). The CLI's flags take both from here
+    (``help_text``), so a key documents itself once for YAML and flags alike."""
+    metadata = {"help": help, "default_note": default_note}
+    if factory is not None:
+        return field(default_factory=factory, metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
 @dataclass
 class RunConfig:
-    tasks: str = field(default="default", metadata={"help": "task specs and suites, comma-separated (wmt22:de-en,alma)"})
-    metrics: list[str] = field(default_factory=lambda: ["bleu", "chrf"],
-                               metadata={"help": "metric names; 'failures' = the failure profile"})
-    refs: str = field(default="primary", metadata={"help": "references: primary, all, or ids like A,B"})
-    preset: str = field(default="default", metadata={"help": "scoring preset: default (sacrebleu/ALMA) or wmt (WMT official)"})
-    data_dir: str | None = field(default=None, metadata={"help": "test data in mtbench's layout (default $MTBENCH_DATA)"})
-    systems: str | None = field(default=None, metadata={"help": "data-layout root holding systems/ and llm_outputs/ (default: data_dir)"})
-    include_path: list[str] = field(default_factory=list, metadata={"help": "extra folders with suite YAML files"})
-    limit: int | None = field(default=None, metadata={"help": "score only the first N segments of each task"})
-    out: str | None = field(default=None, metadata={"help": "run directory (default runs/<name>)"})
-    significance: str = field(default="bs", metadata={"help": "paired test: bs (bootstrap), ar (approximate randomization), none"})
-    baseline: str = field(default="best", metadata={"help": "model every other is tested against, or best (per task and metric)"})
-    n_resamples: int | None = field(default=None, metadata={"help": "bootstrap resamples / AR trials (default 1000 / 10000)"})
-    seed: int = field(default=12345, metadata={"help": "seed of the paired tests"})
-    systems_shown: int = field(default=10, metadata={"help": "best reference systems shown in figures beside the systems under test"})
-    show: list[str] = field(default_factory=list, metadata={"help": "systems always shown in figures"})
-    figure_tasks: str = field(default="first", metadata={
-        "help": "directions with pairwise-significance and segment figures: first, all, or task names"})
-    workers: int = field(default=0, metadata={"help": "scoring processes (0 = one per CPU thread, see threads)"})
-    threads: int = field(default=0, metadata={
-        "help": "CPU threads for torch, BLAS and the scoring pool (0 = the usable cores that no other process keeps busy)"})
+    tasks: str = _field("default", "tasks and suites, e.g. wmt22:de-en,alma", "(default: the `default` suite)")
+    metrics: list[str] = _field(
+        help="comma-separated metric names; 'failures' is the failure profile "
+             "(empty,copy,echo,truncated,overlong,repetition,off-target)",
+        default_note="(default: bleu,chrf; the default suite adds failures)", factory=lambda: ["bleu", "chrf"])
+    refs: str = _field("primary", "references: primary, all, or ids such as A,B", "(default primary)")
+    preset: str = _field("default", "scoring preset: default (sacrebleu/ALMA) or wmt (WMT official)", "(default: default)")
+    data_dir: str | None = _field(None, "test data in mtbench's layout", "(default: $MTBENCH_DATA)")
+    systems: str | None = _field(None, "folder in the data layout whose systems/ and llm_outputs/ are scored",
+                                 "(default: the data dir)")
+    include_path: list[str] = _field(help="extra folder of suite YAML files and Python plugins; repeatable", factory=list)
+    limit: int | None = _field(None, "only the first N segments of each task")
+    out: str | None = _field(None, "run directory", "(default: runs/<name>)")
+    significance: str = _field("bs", "paired test: bs (bootstrap), ar (approximate randomization) or none", "(default bs)")
+    baseline: str = _field("best", "system every other is tested against, or best per direction and metric",
+                           "(default best)")
+    n_resamples: int | None = _field(None, "bootstrap resamples / AR trials", "(default 1000 / 10000)")
+    seed: int = _field(12345, "seed of the paired tests", "(default 12345)")
+    systems_shown: int = _field(10, "best reference systems shown in figures beside the systems under test", "(default 10)")
+    show: list[str] = _field(help="systems always shown in figures", factory=list)
+    figure_tasks: str = _field("first", "directions with pairwise-significance and segment figures: first, all, or "
+                                        "task names", "(default first)")
+    workers: int = _field(0, "scoring processes", "(default 0: one per CPU thread)")
+    threads: int = _field(0, "CPU threads for torch, BLAS and the scoring pool",
+                          "(default 0: the cores this process may use that no other process keeps busy)")
     # --- generation
-    models: list[str] = field(default_factory=lambda: ["files"], metadata={
-        "help": "models: files (the data layout's system outputs), files:DIR, hf:PATH, vllm:PATH, smollm2-135m, plugins"})
-    adapters: list[str] = field(default_factory=lambda: ["base"], metadata={"help": "prompt adapters for generating models"})
-    shots: int = field(default=0, metadata={"help": "few-shot examples per prompt (adapters base, alma)"})
-    num_beams: int | None = field(default=None, metadata={"help": "beam size (default: the adapter's)"})
-    max_new_tokens: int | None = field(default=None, metadata={"help": "new-token limit (default: the adapter's)"})
-    no_repeat_ngram_size: int | None = field(default=None, metadata={"help": "n-gram repeat block (default: the adapter's)"})
-    device: str = field(default="auto", metadata={"help": "cpu, cuda or auto"})
-    dtype: str = field(default="auto", metadata={"help": "auto, float32, bfloat16 or float16"})
-    batch_tokens: int | None = field(default=None, metadata={"help": "token budget per generation batch"})
-    vllm_python: str | None = field(default=None, metadata={"help": "interpreter of the vLLM environment"})
-    tensor_parallel_size: int = field(default=1, metadata={"help": "vLLM tensor parallel size"})
-    data_parallel_size: int = field(default=1, metadata={"help": "vLLM data parallel size"})
-    cache: str | None = field(default=None, metadata={"help": "generation cache file (default generations.sqlite in mtbench.paths.cache_root())"})
+    models: list[str] = _field(
+        help="files (system outputs in the data layout, the default), files:DIR, hf:PATH_OR_ID, vllm:PATH_OR_ID, "
+             "smollm2-135m, or a plugin's kind; repeatable", factory=lambda: ["files"])
+    adapters: list[str] = _field(help="prompt adapters for generating models, comma-separated",
+                                 default_note="(default base; see `mtbench ls adapters`)", factory=lambda: ["base"])
+    shots: int = _field(0, "few-shot examples per prompt (base, alma)", "(default 0)")
+    num_beams: int | None = _field(None, "beam size", "(default: the adapter's)")
+    max_new_tokens: int | None = _field(None, "new-token limit", "(default: the adapter's)")
+    no_repeat_ngram_size: int | None = _field(None, "block repeated n-grams of this size", "(default: the adapter's)")
+    device: str = _field("auto", "cpu, cuda or auto", "(default auto)")
+    dtype: str = _field("auto", "auto, float32, bfloat16 or float16", "(default auto)")
+    batch_tokens: int | None = _field(None, "token budget per generation batch (per step with continuous batching)",
+                                      "(default 16384)")
+    vllm_python: str | None = _field(None, "Python interpreter of the vLLM environment", "(default .venv-vllm/bin/python)")
+    tensor_parallel_size: int = _field(1, "vLLM tensor parallel size", "(default 1)")
+    data_parallel_size: int = _field(1, "vLLM data parallel size", "(default 1)")
+    cache: str | None = _field(None, "generation cache file", "(default generations.sqlite in $MTBENCH_CACHE, else "
+                                                             "$XDG_CACHE_HOME/mtbench, else ~/.cache/mtbench)")
     # --- where it runs and where it is logged (not part of the run directory's identity: see default_run_dir)
-    executor: str = field(default="local", metadata={"help": "local (this process) or ray (a Ray cluster)"})
-    ray_address: str | None = field(default=None, metadata={
-        "help": "Ray cluster address (default $RAY_ADDRESS, else a local Ray instance for this run)"})
-    ray_replicas: int = field(default=0, metadata={"help": "actors per generation model on Ray (0 = as many as fit)"})
-    log_to: list[str] = field(default_factory=list, metadata={"help": "experiment trackers: mlflow, wandb"})
+    executor: str = _field("local", "local (this process) or ray (generation and heavy metrics on a Ray cluster)",
+                           "(default local)")
+    ray_address: str | None = _field(None, "Ray cluster to join: HOST:PORT of its head, or auto for the one `ray start` "
+                                           "runs here", "(default $RAY_ADDRESS, else a local Ray instance for this run)")
+    ray_replicas: int = _field(0, "actors per generation model on Ray", "(default 0: as many as the cluster fits)")
+    log_to: list[str] = _field(help="experiment trackers: mlflow, wandb; comma-separated or repeatable",
+                               default_note="(MLFLOW_TRACKING_URI, default ./mlruns; WANDB_MODE, WANDB_PROJECT)",
+                               factory=list)
 
-    def validate(self, where: str = "configuration", check_metrics: bool = True) -> None:
+    def load_plugins(self) -> None:
+        """Execute the Python files of ``include_path`` (once each): they may register the
+        adapters, metrics and models that ``validate`` then finds. The one side effect of
+        a configuration, kept out of ``validate``."""
         from mtbench.plugins import load_include_python
 
-        load_include_python([Path(p) for p in self.include_path])  # may register adapters, metrics, models
+        if not isinstance(self.include_path, list):
+            raise MtbenchError(f"include_path must be a list of folders, got {self.include_path!r}")
+        load_include_python([Path(p) for p in self.include_path])
+
+    def is_checked(self) -> bool:
+        """``validate`` passed and nothing changed since (a run validates once)."""
+        return getattr(self, "_checked", None) == self.to_dict()
+
+    def validate(self, where: str = "configuration", check_metrics: bool = True) -> None:
+        """Check every value (names against the registries, so plugins are loaded first:
+        ``load_plugins``) and normalise lists; reads and runs nothing."""
         if not isinstance(self.tasks, str) or not self.tasks.strip(" ,"):
             raise MtbenchError(f"{where}: tasks is empty; name pairs like wmt22:de-en or a suite like alma (see `mtbench ls`)")
         if not isinstance(self.systems_shown, int) or self.systems_shown < 0:
@@ -130,12 +164,33 @@ class RunConfig:
             raise MtbenchError(f"{where}: log_to must be a list of tracker names (mlflow, wandb), got {self.log_to!r}")
         self.log_to = split_names(self.log_to)
         check_names(self.log_to, f"{where}: log_to")
+        object.__setattr__(self, "_checked", self.to_dict())  # not a field: replace() makes an unchecked copy
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 
 FIELD_NAMES = [f.name for f in dataclasses.fields(RunConfig)]
+_FIELDS = {f.name: f for f in dataclasses.fields(RunConfig)}
+
+
+def help_text(name: str, default_note: str | None = None) -> str:
+    """A key's documentation as a flag's help: what it is, then what its default means
+    (``default_note`` replaces that, e.g. "(default: the run's)" where a report reads
+    it from the run)."""
+    meta = _FIELDS[name].metadata
+    note = meta["default_note"] if default_note is None else default_note
+    return f"{meta['help']} {note}".strip()
+
+
+def default_note(name: str) -> str:
+    return str(_FIELDS[name].metadata["default_note"])
+
+
+def is_int_key(name: str) -> bool:
+    """Whether the key holds an integer (``int`` or ``int | None``)."""
+    hint = _HINTS[name]
+    return hint is int or int in typing.get_args(hint)
 
 
 def _type_error(where: str, key: str, value: Any, hint: Any) -> str | None:
@@ -165,8 +220,9 @@ def _type_error(where: str, key: str, value: Any, hint: Any) -> str | None:
 _HINTS = typing.get_type_hints(RunConfig)
 
 
-def load_config(path: str | Path) -> RunConfig:
-    """A RunConfig from a YAML file; unknown keys and wrong types are one-line errors."""
+def load_config(path: str | Path, validate: bool = True) -> RunConfig:
+    """A RunConfig from a YAML file; unknown keys and wrong types are one-line errors.
+    ``validate=False``: the caller validates once, after adding its own settings."""
     data = load_yaml_mapping(path)
     cfg = RunConfig()
     for key, value in data.items():
@@ -181,5 +237,7 @@ def load_config(path: str | Path) -> RunConfig:
         if problem:
             raise MtbenchError(problem)
         setattr(cfg, key_norm, value)
-    cfg.validate(str(path))
+    if validate:
+        cfg.load_plugins()
+        cfg.validate(str(path))
     return cfg

@@ -160,6 +160,8 @@ def apply_suite_settings(cfg: RunConfig, include: list[Path]) -> RunConfig:
         return cfg
     defaults = RunConfig()
     changes = {k: v for k, v in suite.run if getattr(cfg, k) == getattr(defaults, k)}
+    if not changes:
+        return cfg
     merged = dataclasses.replace(cfg, **changes)
     merged.validate(str(suite.path))
     return merged
@@ -171,7 +173,9 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
     ``wait``: wait for another writer of the run directory instead of failing;
     ``force``: write into a non-empty folder that is not a run directory."""
     t_start = time.time()
-    cfg.validate()
+    if not cfg.is_checked():  # the CLI's configuration is checked already: a run validates once
+        cfg.load_plugins()
+        cfg.validate()
     include = [Path(p) for p in cfg.include_path]
     out = RunDir(cfg.out or default_run_dir(cfg))
     cfg = apply_suite_settings(cfg, include)
@@ -221,9 +225,6 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
                 f"{', '.join(str(r) for r, _ in roots)}; point --systems at a folder in mtbench's data layout or give --model")
         check_model_names(plans, generators)
         check_report_names(cfg, plans, generators)
-        if threads.busy:  # said once the inputs are checked: a bad input stays a one-line error
-            log(f"mtbench: other processes keep {threads.busy} of {threads.usable} usable core(s) busy: "
-                f"using {threads.threads} CPU thread(s) (--threads N to choose)")
         t_loaded = time.time()
         out.check_is_run_or_empty(force)
         out.ensure_writable()
@@ -235,6 +236,9 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
                             models_resolved={p.task.name: list(p.outputs) + [g.name for g in generators] for p in plans})
             out.write_config(resolved)
             checkpoint("generate", "config")
+            if threads.busy:  # said once every input is checked: a bad input stays a one-line error
+                log(f"mtbench: other processes keep {threads.busy} of {threads.usable} usable core(s) busy: "
+                    f"using {threads.threads} CPU thread(s) (--threads N to choose)")
 
             # 2. Generations: precomputed outputs are imported; models generate (cached, resumable).
             imported = 0

@@ -1,5 +1,5 @@
 """Python files from ``--include-path`` folders: a user's models, adapters and metrics
-without a package. Each ``*.py`` file is executed once; it registers what it defines
+without a package (and, through ``mtbench.data.testsets``, the folders' test-set YAML). Each ``*.py`` file is executed once; it registers what it defines
 with the registries (``ADAPTERS.register(...)``, ``METRICS.register(...)``,
 ``MODELS.register(...)``), exactly as an installed plugin's entry points would."""
 
@@ -16,6 +16,10 @@ _loaded: set[Path] = set()
 
 
 def load_include_python(folders: Iterable[Path]) -> list[Path]:
+    """Execute each folder's Python files (once) and register its test-set YAML files."""
+    from mtbench.data.testsets import register_testsets
+
+    folders = [Path(f) for f in folders]
     loaded = []
     for folder in folders:
         if not Path(folder).is_dir():
@@ -38,4 +42,5 @@ def load_include_python(folders: Iterable[Path]) -> list[Path]:
                 raise MtbenchError(f"{path}: {type(exc).__name__}: {exc} (while loading --include-path plugins)") from None
             _loaded.add(path)
             loaded.append(path)
+    register_testsets(folders)  # after the Python: a test set file never depends on it, but errors read in order
     return loaded

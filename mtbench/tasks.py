@@ -7,11 +7,11 @@ other word is a suite name. User suites come from ``--include-path DIR``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable
 
-from mtbench.data.testsets import TESTSETS, PairSpec, TestSet, get_testset
+from mtbench.data.testsets import TESTSETS, PairSpec, TestSet, get_testset, register_testsets
+from mtbench.paths import bundled_tasks_folder
 from mtbench.errors import MtbenchError
 from mtbench.registry import did_you_mean
 from mtbench.yamlio import load_yaml_mapping
@@ -73,22 +73,15 @@ def _suite_files(include_paths: Iterable[Path]) -> list[Path]:
         if not d.is_dir():
             raise MtbenchError(f"--include-path {d} is not a directory; give a folder of suite YAML files")
         files.extend(sorted(d.glob("*.yaml")) + sorted(d.glob("*.yml")))
-    files.extend(sorted(p for p in _builtin_suite_folder().glob("*.yaml")))
+    files.extend(sorted(p for p in bundled_tasks_folder().glob("*.yaml")))
     return files
 
 
-def _builtin_suite_folder() -> Path:
-    """The shipped suites: ``mtbench.suites`` in an install (pyproject maps ``tasks/``
-    there), else ``tasks/`` beside the package in a checkout used without installing
-    (``PYTHONPATH=. python -m mtbench``)."""
-    try:
-        return Path(str(resources.files("mtbench.suites")))
-    except ModuleNotFoundError:
-        return Path(__file__).resolve().parent.parent / "tasks"
-
-
 def load_suites(include_paths: Iterable[Path] = ()) -> dict[str, Suite]:
-    """Every suite; user suites (include paths) shadow built-in ones of the same name."""
+    """Every suite; user suites (include paths) shadow built-in ones of the same name.
+    The test sets of the include paths are registered first: suites may name them."""
+    include_paths = [Path(p) for p in include_paths]
+    register_testsets(include_paths)
     suites: dict[str, Suite] = {}
     for f in _suite_files(include_paths):
         data = load_yaml_mapping(f)

@@ -1,19 +1,24 @@
-"""Test sets as frozen descriptors with per-pair overrides.
+"""Test sets as frozen descriptors with per-pair overrides, read from data files.
 
 Facts about a test set (which reference is primary, which directions are zero-shot,
-where the text can be found) live here as data, validated on construction, so that
-"cs uses ref B" is one line of registry and never an ``if`` in a loader.
+where the text can be found) live in one YAML file each, ``tasks/testset-<name>.yaml``
+(a user's own: any YAML with a ``testset:`` key in an ``--include-path`` folder),
+checked on load into the frozen descriptors below, so that "cs uses ref B" is one
+line of data and never an ``if`` in a loader.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 from types import MappingProxyType
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from mtbench.errors import MtbenchError
+from mtbench.paths import bundled_tasks_folder
 from mtbench.registry import Registry, did_you_mean
+from mtbench.yamlio import load_yaml_mapping
 
 
 @dataclass(frozen=True)
@@ -92,77 +97,106 @@ def make_testset(
                    local_dirs=local_dirs, **kwargs)  # type: ignore[arg-type]
 
 
-def _both_ways(langs: Iterable[str], pivot: str = "en") -> list[str]:
-    return [p for lang in langs for p in (f"{lang}-{pivot}", f"{pivot}-{lang}")]
+# ---------------------------------------------------------------- test sets as data files
+
+#: The keys of a test-set YAML file (``testset:`` marks one; ``suite:`` marks a suite).
+TESTSET_KEYS = ("testset", "description", "pairs", "primary_ref", "zero_shot", "local_dirs", "sacrebleu",
+                "wit3_prefix", "hf")
 
 
-WMT22 = make_testset(
-    "wmt22",
-    "WMT22 General MT test set (generaltest2022)",
-    pairs=["cs-en", "cs-uk", "de-en", "de-fr", "en-cs", "en-de", "en-hr", "en-ja", "en-liv",
-           "en-ru", "en-uk", "en-zh", "fr-de", "ja-en", "liv-en", "ru-en", "ru-sah", "sah-ru",
-           "uk-cs", "uk-en", "zh-en"],
-    local_dirs=("wmt22",),
-    # WMT22 has no reference A for cs-en/en-cs; B is what ALMA and LAT evaluate against.
-    overrides={"cs-en": {"ref": "B"}, "en-cs": {"ref": "B"}},
-    sacrebleu="wmt22",
-)
+def _strings(path: Path, key: str, value: Any) -> list[str]:
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+        raise MtbenchError(f"{path}: `{key}:` must be a non-empty list of strings, got {value!r}")
+    return value
 
-WMT21 = make_testset(
-    "wmt21",
-    "WMT21 News test set (newstest2021)",
-    pairs=["cs-en", "de-en", "de-fr", "en-cs", "en-de", "en-ha", "en-is", "en-ja", "en-ru",
-           "en-zh", "fr-de", "ha-en", "is-en", "ja-en", "ru-en", "zh-en"],
-    local_dirs=("wmt21",),
-    sacrebleu="wmt21",
-)
 
-IWSLT17 = make_testset(
-    "iwslt17",
-    "IWSLT 2017 bilingual TED test set (tst2017)",
-    pairs=_both_ways(["de", "fr", "zh", "ja", "ko", "ar"]),
-    local_dirs=("iwslt17-bilingual-tst2017", "iwslt17-raw-xml"),
-    sacrebleu="iwslt17",
-    wit3_prefix="IWSLT17.TED.tst2017",
-)
+def testset_from_file(path: Path, data: Mapping[str, Any]) -> TestSet:
+    """A test set from the mapping of a YAML file, checked key by key; every error is
+    one line naming the file and the key."""
+    unknown = [k for k in data if k not in TESTSET_KEYS]
+    if unknown:
+        raise MtbenchError(f"{path}: unknown key {unknown[0]!r}: {did_you_mean(str(unknown[0]), list(TESTSET_KEYS))}")
+    for key in ("testset", "description", "pairs", "local_dirs"):
+        if key not in data:
+            raise MtbenchError(f"{path}: test set needs `{key}:` (see tasks/testset-wmt22.yaml)")
+    name = data["testset"]
+    if not isinstance(name, str) or not name or ":" in name or "," in name:
+        raise MtbenchError(f"{path}: `testset:` must be a name without ':' or ',', got {name!r}")
+    pairs = _strings(path, "pairs", data["pairs"])
+    bad = [p for p in pairs if p.count("-") != 1 or not all(p.split("-"))]
+    if bad or len(set(pairs)) != len(pairs):
+        raise MtbenchError(f"{path}: `pairs:` must be distinct src-tgt language pairs such as de-en, got "
+                           f"{bad[0] if bad else sorted({p for p in pairs if pairs.count(p) > 1})[0]!r}")
+    refs = data.get("primary_ref") or {}
+    if not isinstance(refs, dict) or not all(isinstance(v, str) and v for v in refs.values()):
+        raise MtbenchError(f"{path}: `primary_ref:` must map pairs to a reference id (cs-en: B), got {refs!r}")
+    zero_shot = data.get("zero_shot") or []
+    if not isinstance(zero_shot, list):
+        raise MtbenchError(f"{path}: `zero_shot:` must be a list of this test set's pairs, got {zero_shot!r}")
+    for key, listed in (("primary_ref", list(refs)), ("zero_shot", zero_shot)):
+        stray = [p for p in listed if p not in pairs]
+        if stray:
+            raise MtbenchError(f"{path}: `{key}:` names {stray[0]!r}, which is not in `pairs:`: "
+                               f"{did_you_mean(str(stray[0]), pairs)}")
+    optional: dict[str, Any] = {}
+    for key in ("sacrebleu", "wit3_prefix"):
+        if data.get(key) is not None:
+            if not isinstance(data[key], str) or not data[key]:
+                raise MtbenchError(f"{path}: `{key}:` must be a string, got {data[key]!r}")
+            optional[key] = data[key]
+    hf = data.get("hf")
+    if hf is not None:
+        if not isinstance(hf, dict) or set(hf) - {"path", "config", "split"} or not {"path", "config"} <= set(hf):
+            raise MtbenchError(f"{path}: `hf:` must be a mapping with path, config (and split), got {hf!r}")
+        optional["hf"] = HFSource(str(hf["path"]), str(hf["config"]), str(hf.get("split", "test")))
+    overrides: dict[str, dict[str, object]] = {p: {} for p in pairs}
+    for pair, ref in refs.items():
+        overrides[pair]["ref"] = ref
+    for pair in zero_shot:
+        overrides[pair]["zero_shot"] = True
+    try:
+        return make_testset(name, str(data["description"]), pairs,
+                            tuple(_strings(path, "local_dirs", data["local_dirs"])),
+                            {k: v for k, v in overrides.items() if v}, **optional)
+    except ValueError as exc:
+        raise MtbenchError(f"{path}: {exc}") from None
 
-IWSLT17_TST2016 = make_testset(
-    "iwslt17-tst2016",
-    "IWSLT 2017 bilingual TED dev/test set tst2016",
-    pairs=_both_ways(["de", "fr", "zh", "ja", "ko", "ar"]),
-    local_dirs=("iwslt17-bilingual-tst2016", "iwslt17-raw-xml"),
-    sacrebleu="iwslt17/tst2016",
-    wit3_prefix="IWSLT17.TED.tst2016",
-)
 
-_MLTLNG_ZERO_SHOT = ["it-nl", "nl-it", "it-ro", "ro-it", "nl-ro", "ro-nl"]
+def yaml_testsets(folder: Path) -> list[tuple[Path, dict[str, Any]]]:
+    """(file, mapping) of every YAML file in ``folder`` that defines a test set."""
+    found = []
+    for path in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")):
+        data = load_yaml_mapping(path)
+        if "testset" in data:
+            found.append((path, data))
+    return found
 
-IWSLT17_MLTLNG = make_testset(
-    "iwslt17-mltlng",
-    "IWSLT 2017 multilingual TED test set (tst2017; en, de, it, nl, ro)",
-    pairs=_both_ways(["de", "it", "nl", "ro"]) + _MLTLNG_ZERO_SHOT,
-    local_dirs=("iwslt17-mltlng-tst2017", "iwslt17-raw-xml"),
-    # Zero-shot in the Language-Aware Tuning setting: trained on en<->it/nl/ro only.
-    overrides={key: {"zero_shot": True} for key in _MLTLNG_ZERO_SHOT},
-    wit3_prefix="IWSLT17.TED.tst2017.mltlng",
-)
 
-# The Hugging Face copy of the multilingual data (IWSLT/iwslt2017) serves tst2010 as its
-# test split, not tst2017, and has no German in the multilingual configs: it is a
-# different test set and is registered as one, so it can never stand in for tst2017.
-IWSLT17_MLTLNG_TST2010 = make_testset(
-    "iwslt17-mltlng-tst2010",
-    "IWSLT 2017 multilingual TED, tst2010 (the test split of Hugging Face IWSLT/iwslt2017)",
-    pairs=_both_ways(["it", "nl", "ro"]) + _MLTLNG_ZERO_SHOT,
-    local_dirs=("iwslt17-mltlng-tst2010",),
-    overrides={key: {"zero_shot": True} for key in _MLTLNG_ZERO_SHOT},
-    wit3_prefix="IWSLT17.TED.tst2010.mltlng",
-    hf=HFSource(path="IWSLT/iwslt2017", config="iwslt2017-{src}-{tgt}", split="test"),
-)
+_defined_in: dict[str, Path] = {}  # test set -> the file that defined it
+
+
+def register_testsets(folders: Iterable[Path]) -> None:
+    """Register the test sets of ``folders`` (the bundled ``tasks/``, a user's
+    ``--include-path``); loading a file again is a no-op, a second definition of a name
+    is an error naming both files."""
+    for folder in folders:
+        if not Path(folder).is_dir():
+            raise MtbenchError(f"--include-path {folder} is not a folder; give a folder of suite, test set or "
+                               "Python files")
+        for path, data in yaml_testsets(Path(folder)):
+            path = path.resolve()
+            if path in _defined_in.values():
+                continue
+            ts = testset_from_file(path, data)
+            if ts.name in _defined_in or ts.name in TESTSETS:
+                where = _defined_in.get(ts.name, "an installed plugin")
+                raise MtbenchError(f"{path}: test set {ts.name!r} is already defined in {where}; give it another name")
+            TESTSETS.register(ts.name, ts)
+            _defined_in[ts.name] = path
+
 
 TESTSETS: Registry[TestSet] = Registry("test set", entry_point_group="mtbench.testsets")
-for _ts in (WMT22, WMT21, IWSLT17, IWSLT17_TST2016, IWSLT17_MLTLNG, IWSLT17_MLTLNG_TST2010):
-    TESTSETS.register(_ts.name, _ts)
+register_testsets([bundled_tasks_folder()])  # tasks/testset-*.yaml
 
 
 def get_testset(name: str) -> TestSet:

@@ -174,8 +174,11 @@ def child_env() -> dict[str, str]:
 
 
 def configure_torch(only_if_loaded: bool = False) -> None:
-    """torch's intra-op threads to ``current()``; called where a model loads, so runs
-    that never need torch never import it."""
+    """torch's intra-op threads to the run's decision; called where a model loads, so
+    runs that never need torch never import it. Without a decision (a model built
+    from Python outside a run) torch is left as its user set it."""
+    if _decided is None and not os.environ.get(ENV, "").isdigit():
+        return
     if only_if_loaded and "torch" not in sys.modules:
         return
     import torch

@@ -90,6 +90,17 @@ def test_decide_and_restore_leave_torch_as_it_was() -> None:
     assert torch.get_num_threads() == before and threads._decided is None
 
 
+def test_without_a_decision_torch_keeps_its_user_setting() -> None:
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        threads.configure_torch()  # what HFBackend calls when it loads: no run decided anything
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
 def spinning_process(core: int) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", f"import os\nos.sched_setaffinity(0, {{{core}}})\nwhile True: pass\n"])
 

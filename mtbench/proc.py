@@ -62,3 +62,16 @@ def die_with_parent_from_env() -> None:
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment for an mtbench child process: this process as its parent."""
     return {**os.environ, PARENT_ENV: str(os.getpid()), **(extra or {})}
+
+
+def pool_worker(parent: int) -> None:
+    """Initializer of a worker process in one of mtbench's pools (scoring, figures): it
+    dies with the pool's owner (even on SIGKILL), uses one thread (the pool already has
+    one worker per thread) and leaves stop requests (SIGTERM, Ctrl-C) to the owner,
+    which finishes the jobs in flight."""
+    from mtbench.threads import single_threaded_worker
+
+    die_with_parent(parent)
+    single_threaded_worker()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.SIG_IGN)

@@ -12,7 +12,6 @@ import hashlib
 import json
 import multiprocessing as mp
 import os
-import signal
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from mtbench.executors import Executor, make_executor
 from mtbench.metrics import check_metric_names, expand_metric_names, make_metric
 from mtbench.metrics.base import GenerationRecord, Metric, MetricResult, ScoringContext
 from mtbench.plugins import load_include_python
-from mtbench.proc import die_with_parent
+from mtbench.proc import pool_worker
 from mtbench.results import ModelInfo, Results, Score, TaskResult
 from mtbench.runlock import RunLock
 from mtbench.stop import checkpoint
@@ -128,7 +127,7 @@ def run_score_jobs(jobs: Sequence[ScoreJob], workers: int, log: Log = print,
             yield job, score_job(job, instances[job.metric])
     else:
         method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-        pool = ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context(method), initializer=_pool_worker,
+        pool = ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context(method), initializer=pool_worker,
                                    initargs=(os.getpid(),))
         try:
             futures = {pool.submit(score_job, job): job for job in light}
@@ -139,15 +138,6 @@ def run_score_jobs(jobs: Sequence[ScoreJob], workers: int, log: Log = print,
         finally:  # also when the caller stops early (SIGTERM): jobs not started are dropped
             pool.shutdown(wait=True, cancel_futures=True)
     yield from (executor or make_executor("local", log=log)).run_heavy(heavy, instances)
-
-
-def _pool_worker(parent: int) -> None:
-    """A scoring-pool worker dies with the stage (even on SIGKILL) and leaves stop
-    requests (SIGTERM, Ctrl-C) to it: the stage finishes the jobs in flight."""
-    die_with_parent(parent)
-    threads.single_threaded_worker()  # the pool already has one worker per thread
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, signal.SIG_IGN)
 
 
 def segment_columns(res: MetricResult) -> dict[str, list[Any]]:

@@ -14,25 +14,21 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-import signal
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
 from mtbench import threads
-from mtbench.proc import die_with_parent
+from mtbench.proc import pool_worker
 from mtbench.stop import FAULT_ENV, FAULT_LOG_ENV, checkpoint
 
 FigureJob = tuple[Callable[..., list[Path]], tuple[Any, ...]]
 
 
 def _worker(parent: int) -> None:
-    die_with_parent(parent)
-    threads.single_threaded_worker()
-    for env in (FAULT_ENV, FAULT_LOG_ENV):
+    pool_worker(parent)
+    for env in (FAULT_ENV, FAULT_LOG_ENV):  # fault hooks fire in the parent, per figure written
         os.environ.pop(env, None)
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, signal.SIG_IGN)
 
 
 def draw_all(jobs: list[FigureJob]) -> list[Path]:

@@ -24,58 +24,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from sacrebleu.metrics import BLEU, CHRF
-
-from mtbench.data.loaders import load_testdata
-from mtbench.data.testsets import get_testset
-from mtbench.langs import bleu_tokenizer
-from mtbench.models.precomputed import discover_systems
-from mtbench.tasks import Task
-from mtbench.textio import read_lines
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_generation import data_dir  # noqa: E402
+from bench_scoring import bench_api as sacrebleu_api  # noqa: E402  (the same baselines as the metric-only bench)
+from bench_scoring import bench_cli as sacrebleu_cli  # noqa: E402
+from bench_scoring import collect  # noqa: E402
 
 TASKS = "wmt22:*,wmt21:*"
-
-
-def collect(root: Path) -> list[tuple[Task, object, dict[str, Path]]]:
-    out = []
-    for testset in ("wmt22", "wmt21"):
-        ts = get_testset(testset)
-        for pair in ts.pairs:
-            task = Task(testset, pair)
-            files = {s.name: s.path for s in discover_systems(task, root)}
-            if files:
-                out.append((task, load_testdata(ts, pair, root), files))
-    return out
-
-
-def sacrebleu_api(work) -> tuple[float, dict]:
-    scores = {}
-    t0 = time.perf_counter()
-    for task, data, files in work:
-        ref = [data.refs()[data.primary_ref]]
-        bleu = BLEU(tokenize=bleu_tokenizer(task.tgt, "wmt"), references=ref)
-        chrf = CHRF(references=ref)
-        for name, path in files.items():
-            hyp = read_lines(path)
-            scores[(task.name, name)] = (bleu.corpus_score(hyp, None).score, chrf.corpus_score(hyp, None).score)
-    return time.perf_counter() - t0, scores
-
-
-def sacrebleu_cli(work) -> tuple[float, dict]:
-    exe = Path(sys.executable).with_name("sacrebleu")
-    scores = {}
-    t0 = time.perf_counter()
-    for task, data, files in work:
-        ref_file = data.pair_dir / "refs" / f"ref.{data.primary_ref}.txt"
-        for name, path in files.items():
-            cmd = [str(exe), str(ref_file), "-i", str(path), "-m", "bleu", "chrf", "-b", "-w", "4",
-                   "-tok", bleu_tokenizer(task.tgt, "wmt"), "-l", task.pair]
-            out = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
-            scores[(task.name, name)] = (float(out[0]), float(out[1]))
-    return time.perf_counter() - t0, scores
 
 
 def mtbench_run(root: Path, out: Path) -> tuple[float, dict, dict]:
@@ -97,7 +52,7 @@ def main() -> int:
     ap.add_argument("--skip-cli", action="store_true", help="skip the CLI baseline (a few minutes)")
     args = ap.parse_args()
     root = data_dir()
-    work = collect(root)
+    work = collect(root, kinds=("systems", "llm_outputs"))  # what `--model files` scores
     n_files = sum(len(f) for *_, f in work)
     n_segments = sum(len(f) * len(d.source) for _, d, f in work)
     print(f"{n_files} system and LLM output files, {n_segments} segments, {len(work)} directions, "

@@ -34,13 +34,15 @@ from mtbench.textio import read_lines
 REPO = Path(__file__).resolve().parents[2]
 
 
-def collect(data_dir: Path) -> list[tuple[Task, object, dict[str, Path]]]:
+def collect(data_dir: Path, kinds: tuple[str, ...] = ("systems",)) -> list[tuple[Task, object, dict[str, Path]]]:
+    """(task, test data, name -> file) of every WMT22/21 direction with outputs of ``kinds``
+    (``systems``: WMT submissions; ``llm_outputs``: released LLM outputs)."""
     out = []
     for testset in ("wmt22", "wmt21"):
         ts = get_testset(testset)
         for pair in ts.pairs:
             task = Task(testset, pair)
-            files = {s.name: s.path for s in discover_systems(task, data_dir) if s.kind == "systems"}
+            files = {s.name: s.path for s in discover_systems(task, data_dir) if s.kind in kinds}
             if files:
                 out.append((task, load_testdata(ts, pair, data_dir), files))
     return out

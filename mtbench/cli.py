@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from mtbench import __version__
-from mtbench.config import RunConfig, help_text, is_int_key, load_config
+from mtbench.config import LEGACY_MODEL_ARGS, RunConfig, help_text, is_int_key, load_config, read_model_args
 from mtbench.config import default_note as config_default_note
 from mtbench.errors import MtbenchError
 
@@ -55,11 +55,15 @@ def _config_from_args(args: argparse.Namespace, check_metrics: bool = True) -> R
         cfg.adapters = [a.strip() for a in args.adapter.split(",") if a.strip()]
     for name in ("refs", "preset", "data_dir", "systems", "limit", "out", "workers", "baseline", "seed",
                  "significance", "n_resamples", "shots", "num_beams", "max_new_tokens", "no_repeat_ngram_size",
-                 "device", "dtype", "batch_tokens", "vllm_python", "tensor_parallel_size", "data_parallel_size",
-                 "cache", "systems_shown", "figure_tasks", "executor", "ray_address", "ray_replicas", "threads"):
+                 "device", "dtype", "batch_tokens", "cache", "systems_shown", "figure_tasks", "executor", "ray_address", "ray_replicas", "threads"):
         value = getattr(args, name, None)
         if value is not None:
             setattr(cfg, name, value)
+    for text in getattr(args, "model_args", None) or []:
+        cfg.model_args.update(read_model_args(text, f"--model-args {text}"))
+    for key, option in LEGACY_MODEL_ARGS.items():  # --vllm-python X is --model-args python=X
+        if getattr(args, key, None) is not None:
+            cfg.model_args[option] = getattr(args, key)
     if args.include_path:
         cfg.include_path = list(cfg.include_path) + args.include_path
     if getattr(args, "log_to", None):
@@ -299,15 +303,34 @@ def cmd_ls(args: argparse.Namespace) -> int:
         for name, members in GROUPS.items():
             print(f"  {name:24s} group: {','.join(members)}")
     if what in ("all", "models"):
-        print("Models (KIND:ARG or a named model):")
+        from mtbench.models.options import describe_options
+
+        print("Models (KIND:ARG or a named model; options: SPEC?K=V,... or --model-args K=V,...):")
         for name in MODELS.names():
-            print(f"  {name}")
+            try:
+                options = describe_options(MODELS.get(name))
+            except MtbenchError as exc:  # a kind whose package is missing still shows, with why
+                options = f"(cannot load: {exc})"
+            print(f"  {name}" + (f"\n      options: {options}" if options else ""))
     if what in ("all", "adapters"):
         from mtbench.prompts import ADAPTERS
 
         print("Adapters:")
         for name in ADAPTERS.names():
             print(f"  {name}")
+    if what in ("all", "plots"):
+        from mtbench.report.extra_plots import PLOTS
+
+        names = PLOTS.names()
+        print("Plots from plugins (drawn in every report):" + ("" if names else " none"))
+        for name in names:
+            print(f"  {name}")
+    if what in ("all", "trainers"):
+        from mtbench.train.recipes import method_lines
+
+        print("Training methods (mtbench train METHOD CONFIG):")
+        for line in method_lines():
+            print(f"  {line}")
     return 0
 
 
@@ -330,9 +353,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from mtbench.plugins import load_include_python
     from mtbench.train import main_train
 
+    load_include_python([Path(p) for p in args.include_path or []])
     return main_train(args.method, args.config, _log_to_flags(args))
+
+
+def _train_methods_epilog() -> str:
+    """`mtbench train --help`'s list of methods, from the registry (no torch import)."""
+    from mtbench.train.recipes import method_lines
+
+    return "training methods:\n" + "\n".join("  " + line for line in method_lines())
 
 
 def _add_statistics_flags(p: argparse.ArgumentParser, default: str = "") -> None:
@@ -372,8 +404,14 @@ def build_parser() -> argparse.ArgumentParser:
     _flag(g, "models", "--model", action="append", metavar="SPEC")
     _flag(g, "adapters", "--adapter")
     for name in ("shots", "num_beams", "max_new_tokens", "no_repeat_ngram_size", "device", "dtype", "batch_tokens",
-                 "vllm_python", "tensor_parallel_size", "data_parallel_size", "cache"):
+                 "cache"):
         _flag(g, name)
+    _flag(g, "model_args", action="append", metavar="K=V,...")
+    g.add_argument("--vllm-python", help="the vLLM environment's interpreter (= --model-args python=PATH; default "
+                                         ".venv-vllm/bin/python)")
+    for name in ("tensor_parallel_size", "data_parallel_size"):
+        g.add_argument("--" + name.replace("_", "-"), type=int, help=f"vLLM {name.split('_')[0]} parallel size "
+                                                                      f"(= --model-args {name}=N; default 1)")
     g = p.add_argument_group("where it runs")
     for name in ("threads", "executor", "ray_address", "ray_replicas"):
         _flag(g, name)
@@ -426,14 +464,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="most different segments listed (default 10)")
     p.set_defaults(func=cmd_analyze)
 
-    p = sub.add_parser("ls", help="list test sets, suites, metrics and models")
-    p.add_argument("what", nargs="?", default="all", choices=["all", "tasks", "testsets", "suites", "metrics", "models", "adapters"])
+    p = sub.add_parser("ls", help="list test sets, suites, metrics, models, adapters, plots and training methods")
+    p.add_argument("what", nargs="?", default="all", choices=["all", "tasks", "testsets", "suites", "metrics", "models", "adapters", "plots",
+                                                                "trainers"])
     p.add_argument("--include-path", action="append", default=None, metavar="DIR")
     p.set_defaults(func=cmd_ls)
 
-    p = sub.add_parser("train", help="train a variant: mle (ALMA stage 2, instruction tuning), lat, tim, alma-stage1")
-    p.add_argument("method", help="mle, lat, tim or alma-stage1")
+    p = sub.add_parser("train", help="train a variant: mle (ALMA stage 2, instruction tuning), lat, tim, alma-stage1, "
+                                     "mfti, or a plugin's method", formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog=_train_methods_epilog())
+    p.add_argument("method", help="a training method (listed below)")
     p.add_argument("config", help="training YAML (see trainers/configs/)")
+    p.add_argument("--include-path", action="append", default=None, metavar="DIR",
+                   help="folder of Python files that register training methods (RECIPES.register); repeatable")
     _add_log_to(p, ": the configuration and every step's loss")
     p.set_defaults(func=cmd_train)
 

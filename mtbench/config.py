@@ -62,13 +62,13 @@ class RunConfig:
     num_beams: int | None = _field(None, "beam size", "(default: the adapter's)")
     max_new_tokens: int | None = _field(None, "new-token limit", "(default: the adapter's)")
     no_repeat_ngram_size: int | None = _field(None, "block repeated n-grams of this size", "(default: the adapter's)")
-    device: str = _field("auto", "cpu, cuda or auto", "(default auto)")
+    device: str = _field("auto", "cpu, cuda, cuda:N or auto", "(default auto)")
     dtype: str = _field("auto", "auto, float32, bfloat16 or float16", "(default auto)")
     batch_tokens: int | None = _field(None, "token budget per generation batch (per step with continuous batching)",
                                       "(default 16384)")
-    vllm_python: str | None = _field(None, "Python interpreter of the vLLM environment", "(default .venv-vllm/bin/python)")
-    tensor_parallel_size: int = _field(1, "vLLM tensor parallel size", "(default 1)")
-    data_parallel_size: int = _field(1, "vLLM data parallel size", "(default 1)")
+    model_args: dict[str, Any] = _field(
+        help="backend options K=V,... for every generating model that has them (one model's own: SPEC?K=V,...; "
+             "`mtbench ls models` lists each kind's)", factory=dict)
     cache: str | None = _field(None, "generation cache file", "(default generations.sqlite in $MTBENCH_CACHE, else "
                                                              "$XDG_CACHE_HOME/mtbench, else ~/.cache/mtbench)")
     # --- where it runs and where it is logged (not part of the run directory's identity: see default_run_dir)
@@ -125,16 +125,19 @@ class RunConfig:
         for key in ("shots",):
             if not isinstance(getattr(self, key), int) or getattr(self, key) < 0:
                 raise MtbenchError(f"{where}: {key} must be a non-negative integer, got {getattr(self, key)!r}")
-        for key in ("num_beams", "max_new_tokens", "batch_tokens", "tensor_parallel_size", "data_parallel_size"):
+        for key in ("num_beams", "max_new_tokens", "batch_tokens"):
             value = getattr(self, key)
             if value is not None and (not isinstance(value, int) or value <= 0):
                 raise MtbenchError(f"{where}: {key} must be a positive integer, got {value!r}")
         if self.no_repeat_ngram_size is not None and (not isinstance(self.no_repeat_ngram_size, int) or self.no_repeat_ngram_size < 0):
             raise MtbenchError(f"{where}: no_repeat_ngram_size must be 0 (off) or a positive integer")
-        if self.device not in ("auto", "cpu", "cuda") and not str(self.device).startswith("cuda:"):
-            raise MtbenchError(f"{where}: device must be cpu, cuda, cuda:N or auto, got {self.device!r}")
-        if self.dtype not in ("auto", "float32", "bfloat16", "float16"):
-            raise MtbenchError(f"{where}: dtype must be auto, float32, bfloat16 or float16, got {self.dtype!r}")
+        from mtbench.models.devices import check_device, check_dtype
+
+        for check, value in ((check_device, self.device), (check_dtype, self.dtype)):
+            try:
+                check(value)
+            except MtbenchError as exc:
+                raise MtbenchError(f"{where}: {exc}") from None
         if not isinstance(self.models, list):  # empty: only Python-API translators
             raise MtbenchError(f"{where}: models must be a list of model specs, got {self.models!r}")
         if not isinstance(self.adapters, list) or not self.adapters:
@@ -146,8 +149,13 @@ class RunConfig:
         self.metrics = expand_metric_names(self.metrics)  # "failures" -> the failure-profile metrics
         if check_metrics:
             check_metric_names(self.metrics)
-        for spec in self.models:
-            parse_model_spec(spec)
+        if not isinstance(self.model_args, dict) or not all(
+                isinstance(k, str) and (v is None or isinstance(v, (str, int, float, bool))) for k, v in self.model_args.items()):
+            raise MtbenchError(f"{where}: model_args must map option names to values (k=v,...), got {self.model_args!r}")
+        specs = [parse_model_spec(spec) for spec in self.models]
+        from mtbench.models.options import check_run_args
+
+        check_run_args({s.text: s.factory for s in specs if not s.is_source}, self.model_args, f"{where}: model_args")
         for name in self.adapters:
             ADAPTERS.get(name)
         from mtbench.executors import EXECUTORS
@@ -219,6 +227,22 @@ def _type_error(where: str, key: str, value: Any, hint: Any) -> str | None:
 
 _HINTS = typing.get_type_hints(RunConfig)
 
+#: Run settings of earlier versions that are model args now (``--vllm-python X`` is
+#: ``--model-args python=X``): config key / flag -> option name.
+LEGACY_MODEL_ARGS = {"vllm_python": "python", "tensor_parallel_size": "tensor_parallel_size",
+                     "data_parallel_size": "data_parallel_size"}
+
+
+def read_model_args(value: Any, where: str) -> dict[str, Any]:
+    """``model_args`` as YAML gives it (a mapping, or ``k=v,...`` text)."""
+    from mtbench.models.options import parse_model_args
+
+    if isinstance(value, str):
+        return dict(parse_model_args(value, where))
+    if isinstance(value, dict):
+        return {str(k): v for k, v in value.items()}
+    raise MtbenchError(f"{where} must be a mapping (option: value) or k=v,... text, got {value!r}")
+
 
 def load_config(path: str | Path, validate: bool = True) -> RunConfig:
     """A RunConfig from a YAML file; unknown keys and wrong types are one-line errors.
@@ -227,10 +251,16 @@ def load_config(path: str | Path, validate: bool = True) -> RunConfig:
     cfg = RunConfig()
     for key, value in data.items():
         key_norm = str(key).replace("-", "_")
-        if key_norm not in FIELD_NAMES:
+        if key_norm not in FIELD_NAMES and key_norm not in LEGACY_MODEL_ARGS:
             raise MtbenchError(f"{path}: unknown key {key!r}: {did_you_mean(key_norm, FIELD_NAMES)}")
         if key_norm in ("metrics", "include_path", "models", "adapters", "show", "log_to") and isinstance(value, str):
             value = [v.strip() for v in value.split(",") if v.strip()]
+        if key_norm in LEGACY_MODEL_ARGS:  # the vLLM keys of earlier versions are vLLM's model args now
+            cfg.model_args[LEGACY_MODEL_ARGS[key_norm]] = value
+            continue
+        if key_norm == "model_args":
+            cfg.model_args.update(read_model_args(value, f"{path}: model_args"))
+            continue
         if key_norm in ("tasks", "figure_tasks") and isinstance(value, list):
             value = ",".join(str(v) for v in value)
         problem = _type_error(str(path), str(key), value, _HINTS[key_norm])

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import inspect
 from importlib.metadata import entry_points
-from typing import Callable, Generic, Iterator, TypeVar
+from typing import Callable, Generic, Iterator, Mapping, TypeVar
 
 from mtbench.errors import MtbenchError
 
@@ -25,6 +26,17 @@ def did_you_mean(value: str, choices: list[str]) -> str:
     shown = ", ".join(sorted(choices)[:12])
     more = ", ..." if len(choices) > 12 else ""
     return f"choose one of: {shown}{more}"
+
+
+def accepted_keywords(factory: Callable[..., object], options: Mapping[str, object]) -> dict[str, object]:
+    """The non-None ``options`` that ``factory`` declares as parameters (all of them if it
+    takes ``**kwargs``): how a run hands its settings to plugins that take only some."""
+    try:
+        params = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return {k: v for k, v in options.items() if v is not None}
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    return {k: v for k, v in options.items() if v is not None and (takes_any or k in params)}
 
 
 class Registry(Generic[T]):

@@ -23,11 +23,12 @@ from mtbench.data.loaders import TestData, data_dir_from_env, load_testdata
 from mtbench.data.testsets import get_testset
 from mtbench.errors import MtbenchError
 from mtbench.metrics.base import Metric, MetricResult, ScoringContext
-from mtbench.models.precomputed import SystemFile, discover_systems
+from mtbench.models.precomputed import SystemFile
 from mtbench.executors import Executor, make_executor
 from mtbench.generate import GenerationCache, GenerationJob, default_cache_path, plan_generation, translate_rows
-from mtbench.models.base import DecodingParams, Request
-from mtbench.models.spec import accepted_options, parse_model_spec
+from mtbench.models.base import Backend, DecodingParams, OutputSource, Request, TranslatorModel
+from mtbench.models.spec import ModelSpec, build_model, parse_model_spec
+from mtbench.registry import accepted_keywords
 from mtbench.prompts import ADAPTERS, make_adapter
 from mtbench.proc import child_env
 from mtbench.runlock import RunLock
@@ -111,7 +112,7 @@ class Generator:
 
     name: str
     spec: str
-    backend: Any  # a Backend, or a user's Translator (Python API)
+    backend: Backend | TranslatorModel  # a model's backend, or a user's Python translator (the API)
     adapter: Any
     adapter_name: str
     decoding: DecodingParams
@@ -122,25 +123,26 @@ class Generator:
                         task=t.name) for i, s in enumerate(plan.source)]
 
 
-def backend_options(cfg: RunConfig) -> dict[str, Any]:
+def shared_options(cfg: RunConfig, data_dir: Path | None) -> dict[str, Any]:
+    """The run's settings that any model kind may declare as an option (the others
+    ignore them), and mtbench's own keywords."""
     # progress: the run shows one bar per (task, model) job (GenerationJob), not one per backend call
-    return {"device": cfg.device, "dtype": cfg.dtype, "batch_tokens": cfg.batch_tokens, "python": cfg.vllm_python,
-            "tensor_parallel_size": cfg.tensor_parallel_size, "data_parallel_size": cfg.data_parallel_size,
-            "progress": False}
+    return {"device": cfg.device, "dtype": cfg.dtype, "batch_tokens": cfg.batch_tokens, "systems": cfg.systems,
+            "data_dir": str(data_dir) if data_dir else None, "progress": False}
 
 
-def make_generators(cfg: RunConfig, translators: dict[str, Any], executor: Executor) -> list[Generator]:
+def make_generators(cfg: RunConfig, specs: Sequence[ModelSpec], shared: Mapping[str, Any],
+                    translators: dict[str, Any], executor: Executor) -> list[Generator]:
     """Backends (loaded now, where the executor runs them: a missing model fails before
     anything is written) times adapters."""
     generators = []
-    specs = [parse_model_spec(m) for m in cfg.models]
-    backends = [(spec.label, spec.text, executor.build_backend(spec, backend_options(cfg)))
-                for spec in specs if not spec.precomputed]
-    backends += [(name, f"python:{type(obj).__name__}", obj) for name, obj in translators.items()]
+    backends: list[tuple[str, str, Backend | TranslatorModel]] = [
+        (spec.label, spec.text, executor.build_backend(spec, shared, cfg.model_args)) for spec in specs]
+    backends += [(name, f"python:{type(obj).__name__}", TranslatorModel(name, obj)) for name, obj in translators.items()]
     for label, spec, backend in backends:
         for adapter_name in cfg.adapters:
             factory = ADAPTERS.get(adapter_name)
-            options = accepted_options(factory, {"shots": cfg.shots or None, "tokenizer": getattr(backend, "tokenizer", None)})
+            options = accepted_keywords(factory, {"shots": cfg.shots or None, "tokenizer": backend.tokenizer})
             adapter = make_adapter(adapter_name, **options)
             decoding = adapter.decoding.replace(num_beams=cfg.num_beams, max_new_tokens=cfg.max_new_tokens,
                                                 no_repeat_ngram_size=cfg.no_repeat_ngram_size)
@@ -183,30 +185,24 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
     limit = cfg.limit if cfg.limit is not None else suite_limit(cfg.tasks, include)
     data_dir = data_dir_from_env(cfg.data_dir)
     specs = [parse_model_spec(m) for m in cfg.models]
-    roots: list[tuple[Path, bool]] = []  # (folder, under test): files:DIR holds the user's own outputs
-    for spec in specs:
-        if spec.precomputed:
-            root = Path(spec.arg) if spec.arg else (Path(cfg.systems) if cfg.systems else data_dir)
-            if root is None or not root.is_dir():
-                raise MtbenchError(
-                    f"no folder of system outputs ({'files:' + str(root) if root else 'set $MTBENCH_DATA, --data-dir or --systems'}); "
-                    f"point --systems (or files:DIR) at a folder in mtbench's data layout")
-            roots.append((root, bool(spec.arg)))
+    shared = shared_options(cfg, data_dir)
+    # Output sources (files, files:DIR, a plugin's): their outputs exist already.
+    sources: list[OutputSource] = [build_model(spec, shared, {}) for spec in specs if spec.is_source]
 
     # 1. Load and check every input before writing anything.
     plans: list[TaskPlan] = []
     for task in tasks:
         plan = plan_task(task, data_dir, cfg.refs, limit)
         n_full = len(plan.data.source)
-        for root, under_test in roots:
-            for sysfile in discover_systems(task, root):
+        for source in sources:
+            for sysfile in source.systems(task):
                 if sysfile.name in plan.outputs:
                     raise MtbenchError(
                         f"{sysfile.path}: system {sysfile.name!r} of {task.name} is also in {plan.files[sysfile.name].path}; "
                         f"two systems cannot share a name: rename one of the files")
                 plan.outputs[sysfile.name] = read_hypothesis(sysfile.path, n_full, task)[: len(plan.source)]
                 plan.files[sysfile.name] = sysfile
-                if under_test:
+                if source.under_test:
                     plan.files_under_test.add(sysfile.name)
                 else:
                     plan.files_under_test.discard(sysfile.name)
@@ -217,12 +213,12 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
     threads = decide_threads(cfg.threads)  # before any model loads: torch's pool is sized once
     executor = make_executor(cfg.executor, cfg.ray_address, cfg.ray_replicas, cfg.include_path, log)
     try:
-        generators = make_generators(cfg, dict(translators or {}), executor)
+        generators = make_generators(cfg, [s for s in specs if not s.is_source], shared, dict(translators or {}), executor)
         prompts = {(g.name, p.task.name): g.requests(p) for g in generators for p in plans}  # names every language now
         if not generators and not any(p.outputs for p in plans):
             raise MtbenchError(
                 f"no system outputs (systems/*.txt, llm_outputs/*.txt) for {cfg.tasks} under "
-                f"{', '.join(str(r) for r, _ in roots)}; point --systems at a folder in mtbench's data layout or give --model")
+                f"{', '.join(s.describe() for s in sources) or 'no output source'}; point --systems at a folder in mtbench's data layout or give --model")
         check_model_names(plans, generators)
         check_report_names(cfg, plans, generators)
         t_loaded = time.time()
@@ -232,7 +228,7 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
             cache = GenerationCache(cfg.cache or default_cache_path()) if generators else None
             resolved = cfg.to_dict()
             resolved.update(out=str(out.path), limit=limit, data_dir=str(data_dir) if data_dir else None,
-                            systems=[str(r) for r, _ in roots], tasks_resolved=[t.name for t in tasks],
+                            systems=[s.describe() for s in sources], tasks_resolved=[t.name for t in tasks],
                             models_resolved={p.task.name: list(p.outputs) + [g.name for g in generators] for p in plans})
             out.write_config(resolved)
             checkpoint("generate", "config")
@@ -258,7 +254,7 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
             generation_log: dict[str, Any] = {}
             jobs: dict[int, tuple[Generator, TaskPlan, str, GenerationJob]] = {}  # id(job) -> where its rows go
             for g in generators:
-                fingerprint = g.backend.fingerprint() if hasattr(g.backend, "fingerprint") else {"python": g.spec}
+                fingerprint = g.backend.fingerprint()
                 generation_log[g.name] = {"spec": g.spec, "adapter": g.adapter.describe(), "decoding": g.decoding.to_dict(),
                                           "fingerprint": fingerprint, "tasks": {}}
                 for plan in plans:
@@ -268,7 +264,7 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
                     if out.has_generation(plan.task.name, g.name, key):
                         generation_log[g.name]["tasks"][plan.task.name] = {"generated": 0, "from_run_dir": len(requests)}
                         continue
-                    if hasattr(g.backend, "generate"):
+                    if not isinstance(g.backend, TranslatorModel):
                         job = plan_generation(g.backend, g.adapter, requests, g.decoding, cache, g.adapter.describe(),
                                               label=f"{plan.task.name}:{g.name}")
                         n, todo = len(requests), len(job.todo)
@@ -278,7 +274,7 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
                         jobs[id(job)] = (g, plan, key, job)
                         continue
                     log(f"translating {plan.task.name} with {g.name}: {len(requests)} segment(s)")
-                    rows = translate_rows(g.backend, requests)
+                    rows = translate_rows(g.backend.obj, requests)
                     write_generated(out, g, plan, key, fingerprint, rows, "python", {"generated": len(rows)}, generation_log)
             for job in executor.run_generation([j for *_, j in jobs.values()]):
                 g, plan, key, _ = jobs[id(job)]
@@ -366,9 +362,7 @@ def check_report_names(cfg: RunConfig, plans: Sequence[TaskPlan], generators: Se
 def release(generators: list[Generator]) -> None:
     """Drop the models and hand accelerator memory back before scoring starts."""
     for g in generators:
-        close = getattr(g.backend, "close", None)
-        if callable(close):
-            close()
+        g.backend.close()
     generators.clear()
     import gc
 

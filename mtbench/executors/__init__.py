@@ -20,8 +20,9 @@ __all__ = ["EXECUTORS", "Executor", "make_executor"]
 class Executor(Protocol):
     name: str
 
-    def build_backend(self, spec: Any, options: Mapping[str, Any]) -> Any:
-        """The backend of a model spec, loaded where it will run (a missing model fails now)."""
+    def build_backend(self, spec: Any, shared: Mapping[str, Any], run_args: Mapping[str, Any]) -> Any:
+        """The backend of a model spec (``mtbench.models.spec.build_model``: the run's shared
+        settings, ``--model-args``), loaded where it will run (a missing model fails now)."""
 
     def run_generation(self, jobs: Sequence[Any]) -> Iterator[Any]:
         """Run every chunk of the GenerationJobs (``job.commit`` each answer, here); yield

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from mtbench.generate import GenerationJob, run_job_here
-from mtbench.models.spec import ModelSpec, build_backend
+from mtbench.models.spec import ModelSpec, build_model
 
 
 class LocalExecutor:
@@ -14,8 +14,8 @@ class LocalExecutor:
     def __init__(self, log: Callable[[str], None] = print, **_: Any) -> None:  # the cluster options are ray's
         self.log = log
 
-    def build_backend(self, spec: ModelSpec, options: Mapping[str, Any]) -> Any:
-        return build_backend(spec, options)
+    def build_backend(self, spec: ModelSpec, shared: Mapping[str, Any], run_args: Mapping[str, Any]) -> Any:
+        return build_model(spec, shared, run_args)
 
     def run_generation(self, jobs: Sequence[GenerationJob]) -> Iterator[GenerationJob]:
         for job in jobs:

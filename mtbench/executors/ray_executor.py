@@ -26,6 +26,8 @@ machine (``ray start``). The scoring stage joins the run's cluster through
 
 from __future__ import annotations
 
+import dataclasses
+
 import logging
 import os
 import time
@@ -34,8 +36,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from mtbench.errors import MtbenchError
 from mtbench.generate import GenerationJob
-from mtbench.models import MODELS
-from mtbench.models.spec import ModelSpec, accepted_options, build_backend, parse_model_spec
+from mtbench.models.spec import ModelSpec, build_model, internal_options
 from mtbench.plugins import load_include_python
 
 try:
@@ -91,16 +92,17 @@ class BackendWorker:
     """One model load on a Ray worker. Errors come back as values so the driver can say
     them in one line (an exception in ``__init__`` would only kill the actor)."""
 
-    def __init__(self, spec: str, options: Mapping[str, Any], include_path: Sequence[str]) -> None:
+    def __init__(self, spec: ModelSpec, shared: Mapping[str, Any], run_args: Mapping[str, Any],
+                 include_path: Sequence[str]) -> None:
         self.error: str | None = None
         self.backend: Any = None
         try:
             load_include_python(include_path)
-            self.backend = build_backend(parse_model_spec(spec), options)
+            self.backend = build_model(spec, shared, run_args)
         except MtbenchError as exc:
             self.error = str(exc)
         except Exception as exc:
-            self.error = f"{spec} failed to load on a Ray worker: {first_line(exc)}"
+            self.error = f"{spec.text} failed to load on a Ray worker: {first_line(exc)}"
 
     def describe(self) -> dict[str, Any]:
         if self.error:
@@ -108,7 +110,7 @@ class BackendWorker:
         return {"fingerprint": self.backend.fingerprint(), "pid": os.getpid(), "node": ray.util.get_node_ip_address()}
 
     def tokenizer(self) -> Any:
-        return getattr(self.backend, "tokenizer", None)
+        return self.backend.tokenizer
 
     def generate(self, prompts: Sequence[str], params: Any) -> tuple[list[Any], float]:
         t0 = time.perf_counter()
@@ -136,11 +138,12 @@ class RayBackend:
     tokenizer (from one actor, loaded at build time so a missing model fails before
     anything is written) and the actor options the executor starts replicas with."""
 
-    def __init__(self, spec: ModelSpec, options: Mapping[str, Any], actor_options: Mapping[str, Any],
-                 include_path: Sequence[str]) -> None:
+    def __init__(self, spec: ModelSpec, shared: Mapping[str, Any], run_args: Mapping[str, Any],
+                 actor_options: Mapping[str, Any], include_path: Sequence[str]) -> None:
         self.spec = spec
         self.name = spec.label
-        self.options = dict(options)
+        self.shared = dict(shared)
+        self.run_args = dict(run_args)
         self.actor_options = dict(actor_options)
         self.include_path = list(include_path)
         self._own: Any = None
@@ -161,7 +164,7 @@ class RayBackend:
 
     def new_actor(self) -> Any:
         return ray.remote(BackendWorker).options(**self.actor_options).remote(
-            self.spec.text, self.options, self.include_path)
+            self.spec, self.shared, self.run_args, self.include_path)
 
     @property
     def tokenizer(self) -> Any:
@@ -214,19 +217,22 @@ class RayExecutor:
 
     # --- generation -----------------------------------------------------------------
 
-    def build_backend(self, spec: ModelSpec, options: Mapping[str, Any]) -> Any:
-        factory = MODELS.get(spec.kind)
-        if "ray_address" in accepted_options(factory, {"ray_address": self.address}):
-            return build_backend(spec, {**options, "ray_address": self.address})  # distributes itself
-        wants_gpu = str(options.get("device") or "auto") != "cpu"
-        on_gpu = wants_gpu and self.gpus > 0
-        if str(options.get("device", "")).startswith("cuda") and not on_gpu:
-            raise MtbenchError(f"--device {options['device']}: the Ray cluster at {self.address} has no GPU; "
+    def build_backend(self, spec: ModelSpec, shared: Mapping[str, Any], run_args: Mapping[str, Any]) -> Any:
+        if internal_options(spec.factory, {"ray_address": self.address}):
+            return build_model(spec, {**shared, "ray_address": self.address}, run_args)  # distributes itself
+        # The device a model asked for (its own ?device=, --model-args, --device), decided
+        # here: each actor gets one GPU, or the CPU.
+        device = str(spec.args.get("device") or run_args.get("device") or shared.get("device") or "auto")
+        on_gpu = device != "cpu" and self.gpus > 0
+        if device.startswith("cuda") and not on_gpu:
+            raise MtbenchError(f"device {device} ({spec.text}): the Ray cluster at {self.address} has no GPU; "
                                f"use --device cpu or add GPU nodes")
-        worker_options = {**options, "device": "cuda" if on_gpu else "cpu", "progress": False}
+        worker_spec = dataclasses.replace(spec, args={k: v for k, v in spec.args.items() if k != "device"})
+        worker_args = {k: v for k, v in run_args.items() if k != "device"}
+        worker_shared = {**shared, "device": "cuda" if on_gpu else "cpu", "progress": False}
         actor_options = {"num_gpus": 1, "num_cpus": 1} if on_gpu else {"num_cpus": 1}
         actor_options.update(max_restarts=RESTARTS, max_task_retries=RESTARTS)
-        return RayBackend(spec, worker_options, actor_options, self.include_path)
+        return RayBackend(worker_spec, worker_shared, worker_args, actor_options, self.include_path)
 
     def capacity(self, backend: RayBackend) -> int:
         fits = self.gpus if backend.actor_options.get("num_gpus") else self.cpus

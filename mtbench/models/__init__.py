@@ -1,7 +1,9 @@
-"""Model backends, registered as lazy entries so that torch and transformers are
-imported only when a generation backend is used.
+"""Model kinds, registered as lazy entries so that torch and transformers are
+imported only when a generation backend is used. Each entry is a factory with a typed
+options dataclass (``mtbench.models.options``) that builds a generation backend
+(``base.Backend``) or an output source (``base.OutputSource``).
 
-- ``files``: precomputed system outputs in the data layout;
+- ``files``: precomputed system outputs in the data layout (an output source);
 - ``hf``: any decoder-only Hugging Face model (``HFBackend(path, ...)``);
 - ``vllm``: the same through vLLM in its own interpreter (``VLLMBackend(path, ...)``);
 - named models: ready-made backends that need no path (``MODELS.get(name)(**kwargs)``
@@ -15,8 +17,8 @@ from typing import Any
 from mtbench.registry import Registry
 
 MODELS: Registry[Any] = Registry("model backend", entry_point_group="mtbench.models")
-MODELS.register("files", "mtbench.models.precomputed:discover_systems")
-MODELS.register("hf", "mtbench.models.hf:HFBackend")
+MODELS.register("files", "mtbench.models.precomputed:SystemOutputs")
+MODELS.register("hf", "mtbench.models.hf_kind:hf_backend")
 MODELS.register("vllm", "mtbench.models.vllm_backend:VLLMBackend")
 
 # Named models: name -> factory(**HFBackend keyword arguments) -> backend.

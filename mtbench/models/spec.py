@@ -1,68 +1,79 @@
 """Model specs on the command line: ``KIND:ARG`` (``hf:/ckpt``, ``vllm:/ckpt``,
-``files:DIR``), a named model (``smollm2-135m``), or a plugin's kind.
+``files:DIR``), a named model (``smollm2-135m``) or a plugin's kind, each optionally
+followed by its own options: ``hf:/ckpt?max_batch=8,dtype=bfloat16``.
 
-Every registry entry is a factory; keyword options from the run configuration
-(device, dtype, ...) go to the factories that declare them, so a plugin backend takes
-only what it understands.
+Every registry entry is a factory whose options are a typed dataclass
+(``mtbench.models.options``); what a factory builds is either a generation backend
+(``Backend``: prompts in, completions out) or an output source (``OutputSource``: a
+task's finished outputs, like ``files``). The runner tells them apart by that contract,
+not by the kind's name.
 """
 
 from __future__ import annotations
 
-import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
 from mtbench.errors import MtbenchError
 from mtbench.models import MODELS
-
-PRECOMPUTED = "files"
+from mtbench.models.base import OutputSource, check_backend
+from mtbench.registry import accepted_keywords
+from mtbench.models.options import INTERNAL, build_options, looks_like_model_args, parse_model_args
 
 
 @dataclass(frozen=True)
 class ModelSpec:
     kind: str  # registry name
-    arg: str | None  # what follows "kind:", if anything
+    arg: str | None  # what follows "kind:", if anything (options removed)
     text: str  # as the user wrote it
+    args: Mapping[str, str] = field(default_factory=dict)  # this model's own options (?k=v,...)
 
     @property
-    def precomputed(self) -> bool:
-        return self.kind == PRECOMPUTED
+    def factory(self) -> Any:
+        return MODELS.get(self.kind)
+
+    @property
+    def is_source(self) -> bool:
+        """Whether the kind gives finished outputs (no prompts, no adapter)."""
+        return isinstance(self.factory, type) and issubclass(self.factory, OutputSource)
 
     @property
     def label(self) -> str:
-        """A short name for tables: the named model, or the checkpoint folder's name."""
+        """A short name for tables: the named model, or the checkpoint folder's name
+        (prefixed by the kind unless the kind says its argument is a checkpoint)."""
         if self.arg is None:
             return self.kind
         tail = Path(self.arg.rstrip("/")).name or self.arg
-        return tail if self.kind in ("hf", "vllm") else f"{self.kind}:{tail}"
+        return tail if getattr(self.factory, "arg_is_checkpoint", False) else f"{self.kind}:{tail}"
 
 
 def parse_model_spec(text: str) -> ModelSpec:
-    kind, sep, arg = text.partition(":")
+    body, args = text, {}
+    head, sep, tail = text.rpartition("?")
+    if sep and looks_like_model_args(tail):
+        body, args = head, parse_model_args(tail, f"model {text!r}")
+    kind, sep, arg = body.partition(":")
     kind = kind.strip()
     if not kind:
         raise MtbenchError(f"model spec {text!r} has no kind; write hf:PATH, vllm:PATH, files:DIR or a named model")
     MODELS.get(kind)  # unknown kind: did-you-mean error before any work
-    return ModelSpec(kind, arg if sep else None, text)
+    return ModelSpec(kind, arg if sep else None, text, args)
 
 
-def accepted_options(factory: Any, options: Mapping[str, Any]) -> dict[str, Any]:
-    try:
-        params = inspect.signature(factory).parameters
-    except (TypeError, ValueError):
-        return dict(options)
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return dict(options)
-    return {k: v for k, v in options.items() if k in params and v is not None}
+def internal_options(factory: Any, options: Mapping[str, Any]) -> dict[str, Any]:
+    """The mtbench-internal keywords (``INTERNAL``) that ``factory`` accepts."""
+    return accepted_keywords(factory, {k: v for k, v in options.items() if k in INTERNAL})
 
 
-def build_backend(spec: ModelSpec, options: Mapping[str, Any]) -> Any:
-    """The backend (or translator) object for a generation model spec."""
-    factory = MODELS.get(spec.kind)
-    kwargs = accepted_options(factory, options)
-    if spec.arg is None:
-        return factory(**kwargs)
-    if not spec.arg:
+def build_model(spec: ModelSpec, shared: Mapping[str, Any], run_args: Mapping[str, Any] | None = None) -> Any:
+    """The backend or output source of a model spec. ``shared``: the run's settings that
+    every kind may take (device, dtype, ...; mtbench's internal keywords too);
+    ``run_args``: ``--model-args``."""
+    factory = spec.factory
+    kwargs = build_options(factory, spec.kind, shared, run_args or {}, spec.args, spec.text)
+    kwargs.update(internal_options(factory, shared))
+    if spec.arg is not None and not spec.arg:
         raise MtbenchError(f"model spec {spec.text!r}: give a path or id after '{spec.kind}:'")
-    return factory(spec.arg, **kwargs)
+    obj = factory(**kwargs) if spec.arg is None else factory(spec.arg, **kwargs)
+    return obj if isinstance(obj, OutputSource) else check_backend(obj, spec.text)

@@ -37,6 +37,7 @@ import threading
 import time
 import weakref
 from collections import deque
+from dataclasses import dataclass
 from pathlib import Path
 from queue import Empty, Queue
 from typing import IO, Any, Sequence
@@ -314,8 +315,38 @@ def _close_all(ref: "weakref.ref[VLLMBackend]") -> None:
         backend.close()
 
 
+@dataclass(frozen=True)
+class VLLMOptions:
+    """``vllm:PATH?k=v,...``; ``python``, ``tensor_parallel_size`` and
+    ``data_parallel_size`` are also the flags ``--vllm-python``, ``--tensor-parallel-size``
+    and ``--data-parallel-size``, ``dtype`` the shared ``--dtype``."""
+
+    python: str | None = None  # the vLLM environment's interpreter (default .venv-vllm/bin/python)
+    dtype: str = "auto"
+    tensor_parallel_size: int = 1
+    data_parallel_size: int = 1
+    max_model_len: int | None = None
+    seed: int = 0
+    enforce_eager: bool | None = None  # default: eager on the CPU, CUDA graphs on a GPU
+    gpu_memory_utilization: float | None = None
+    startup_timeout: float = 1800.0
+    request_timeout: float | None = None
+
+    def __post_init__(self) -> None:
+        for key in ("tensor_parallel_size", "data_parallel_size"):
+            value = getattr(self, key)
+            if not isinstance(value, int) or value < 1:
+                raise MtbenchError(f"{key} must be an integer >= 1, not {value!r}")
+        if self.gpu_memory_utilization is not None and not 0 < self.gpu_memory_utilization <= 1:
+            raise MtbenchError(f"gpu_memory_utilization must be in (0, 1], not {self.gpu_memory_utilization!r}")
+
+
 class VLLMBackend:
     """vLLM behind the Backend protocol, in the vLLM interpreter (see module docstring)."""
+
+    Options = VLLMOptions  # what `vllm:PATH?k=v` and --model-args may set
+    arg_is_checkpoint = True
+    tokenizer = None  # it lives in the vLLM interpreter: chat-template adapters need an hf backend
 
     def __init__(
         self,

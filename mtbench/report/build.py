@@ -111,17 +111,24 @@ class RecordedMean:
         return mean_from_stats(stats)
 
 
+def load_plugins(runs: Sequence[RunDir], include: Sequence[Path] = ()) -> None:
+    """The Python plugins of ``--include-path`` and of each run's include paths (metrics,
+    plots), each file once."""
+    from mtbench.plugins import load_include_python
+
+    load_include_python(list(include))
+    for run in runs:
+        load_include_python([Path(p) for p in run.read_config().get("include_path") or [] if Path(p).is_dir()])
+
+
 def metric_objects(results: Results, runs: Sequence[RunDir], include: Sequence[Path] = ()) -> dict[str, Any]:
     """What the paired tests need of each metric: the metric object (its plugin loaded
     from --include-path or each run's include paths), checked against what it declared
     when the run was scored, or, for a mean-of-segments metric that cannot be loaded
     here, its recorded declaration."""
     from mtbench.metrics import make_metric
-    from mtbench.plugins import load_include_python
 
-    load_include_python(list(include))
-    for run in runs:
-        load_include_python([Path(p) for p in run.read_config().get("include_path") or [] if Path(p).is_dir()])
+    load_plugins(runs, include)
     out: dict[str, Any] = {}
     for name, info in results.metrics.items():
         try:
@@ -227,6 +234,7 @@ def report_runs(runs: Sequence[RunDir], out_dir: Path, options: ReportOptions = 
     if (out_dir / "run.yaml").exists() or (out_dir / "manifest.json").exists():
         raise MtbenchError(f"--out {out_dir} is a run directory: a report never writes into one; give a folder of "
                            f"its own (default for one run: RUN_DIR/report)")
+    load_plugins(runs, include)
     if len(runs) == 1:
         results = Results.load(runs[0].path)
         if not _analysis_is_current(results, options):
@@ -252,6 +260,7 @@ def write_report(results: Results, out_dir: Path, options: ReportOptions) -> lis
     failure_tables, failure_examples = write_failures(out_dir, results, source)
     figures = _figures(results, tables, source, out_dir, options.view)
     figures += _failure_figure(results, failure_tables, out_dir)
+    figures += _plugin_figures(results, tables, out_dir, options.view)
     if options.train_logs:
         from mtbench.report.training import training_curves
 
@@ -293,9 +302,9 @@ def console_report(run_dir: Path) -> str:
     return text
 
 
-def _figures(results: Results, tables: list[Table], source: SegmentSource, out_dir: Path,
-             view: ViewOptions) -> list[Path]:
-    jobs: list[FigureJob] = []
+def system_colours(results: Results, tables: list[Table], view: ViewOptions) -> dict[str, str]:
+    """One colour per system across every figure of a report (plugins' too): the systems
+    shown first, in the order the figures show them, then every other."""
     order: list[str] = []
     for tab in tables:
         order += [s for s in shown_systems(tab, view) if s not in order]
@@ -303,7 +312,14 @@ def _figures(results: Results, tables: list[Table], source: SegmentSource, out_d
         for tab in tables:
             order += [s for s in shown_in_task(results, task_name, tab.metric.name, view, results.significance.baseline)
                       if s not in order]
-    colours = plots.system_colours(order)  # one colour per system across every figure
+    order += [m for m in results.models if m not in order]
+    return plots.system_colours(order)
+
+
+def _figures(results: Results, tables: list[Table], source: SegmentSource, out_dir: Path,
+             view: ViewOptions) -> list[Path]:
+    jobs: list[FigureJob] = []
+    colours = system_colours(results, tables, view)
     under_test = set(results.under_test)
     scored = [results.tasks[t] for t in results.scored_tasks]
     segments = segments_phrase(scored) + limit_note(results)
@@ -364,6 +380,17 @@ def _figures(results: Results, tables: list[Table], source: SegmentSource, out_d
                                          f"{_shown_phrase(len(systems), n_task, view, len(under_test & set(systems)))}",
                                          f"segment {info.axis_label()}")))
     return draw_all(jobs)
+
+
+def _plugin_figures(results: Results, tables: list[Table], out_dir: Path, view: ViewOptions) -> list[Path]:
+    from mtbench.report.extra_plots import PLOTS, PlotContext, draw_plugin_plots
+
+    if not PLOTS.names():
+        return []
+    scored = [results.tasks[t] for t in results.scored_tasks]
+    ctx = PlotContext(results, tables, out_dir, system_colours(results, tables, view), frozenset(results.under_test),
+                      segments_phrase(scored) + limit_note(results), scope_line(results, scored, with_test=False))
+    return draw_plugin_plots(ctx)
 
 
 def _failure_figure(results: Results, tables: Sequence[FailureTable], out_dir: Path) -> list[Path]:

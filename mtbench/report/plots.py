@@ -89,6 +89,16 @@ def _read_back(fig: Any) -> dict[str, Any]:
     return {"suptitle": " ".join(titles), "axes": axes}
 
 
+def finish(fig: Any, ax: Any, title: str, subtitle: str) -> None:
+    """A plugin plot's title and scope lines, placed as mtbench's own figures place them."""
+    _titles(fig, ax, title, subtitle)
+
+
+def save(fig: Any, out_base: Path) -> list[Path]:
+    """``out_base``.png (with the figure's text for tests) and .pdf; the figure is closed."""
+    return _save(fig, out_base)
+
+
 def _save(fig: Any, out_base: Path) -> list[Path]:
     out_base.parent.mkdir(parents=True, exist_ok=True)
     shown = json.dumps(_read_back(fig), ensure_ascii=False, sort_keys=True)

@@ -1,10 +1,11 @@
 """Training configuration: a YAML mapping -> :class:`TrainConfig`, every default
 explicit, every bad key or path a one-line :class:`MtbenchError` naming the fix.
 
-Defaults follow the seeds where one method's value is the natural one (LAT stage 2:
-alpha 0.05; TIM: margin ranking loss, noise 0.15/0.15/1; LoRA: r 16, alpha 32, dropout
-0.05 as ALMA, on q_proj/v_proj unless a config says otherwise) and are small elsewhere, so a config states what a run
-really used (``mtbench_train.json`` records the resolved config).
+Defaults follow the seeds where one method's value is the natural one (LoRA: r 16,
+alpha 32, dropout 0.05 as ALMA, on q_proj/v_proj unless a config says otherwise; each
+method's own section, ``lat:`` or ``tim:``, is its recipe's options dataclass, with the
+seed's values) and are small elsewhere, so a config states what a run really used
+(``mtbench_train.json`` records the resolved config).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -20,7 +22,6 @@ from mtbench.errors import MtbenchError
 from mtbench.registry import did_you_mean
 from mtbench.yamlio import load_yaml_mapping
 
-METHODS = ("mle", "lat", "tim", "alma-stage1")
 TUNINGS = ("full", "fixemb", "lora")
 SCHEDULERS = ("linear", "cosine", "constant")
 MIXED = ("no", "bf16", "fp16")
@@ -37,6 +38,7 @@ class DataConfig:
     both_directions: bool = True
     limit: int | None = None  # first N line pairs of each file pair
     monolingual: list[str] = field(default_factory=list)  # alma-stage1: plain text files
+    # (each method's own settings are its recipe's section: mtbench.train.recipes)
 
 
 @dataclass
@@ -46,27 +48,6 @@ class LoraConfig:
     dropout: float = 0.05
     # a list of module names, or a peft keyword such as "all-linear" (ALMA @10360c33 utils.py l.543)
     target_modules: list[str] | str = field(default_factory=lambda: ["q_proj", "v_proj"])
-
-
-@dataclass
-class LatConfig:
-    alpha: float = 0.05  # LAT train.py TrainingArguments.alpha
-    conflict_langs: list[str] = field(default_factory=lambda: ["en", "de", "cs", "ru", "zh", "ja", "fr", "is", "uk"])
-
-
-@dataclass
-class NoiseConfig:
-    p_delete: float = 0.15
-    p_repeat: float = 0.15
-    swap_range: int = 1
-
-
-@dataclass
-class TimConfig:
-    alpha: float = 1.0  # HEAD adds the ranking loss unweighted; paper-time sigmoid used 0.5
-    variant: str = "margin"  # or "sigmoid" (paper-time code)
-    noise: NoiseConfig = field(default_factory=NoiseConfig)
-    bad_outputs: str | None = None  # a file of dispreferred outputs, one per training pair
 
 
 @dataclass
@@ -93,25 +74,41 @@ class TrainConfig:
     merge_lora: bool = True
     mixed_precision: str = "no"
     device: str = "cpu"  # "cpu" or "auto" (accelerate picks the GPU)
-    lat: LatConfig = field(default_factory=LatConfig)
-    tim: TimConfig = field(default_factory=TimConfig)
+    options: Any = None  # the method's own section (its recipe's Options), e.g. `lat:` for lat
+
+    @property
+    def recipe(self) -> Any:
+        from mtbench.train.recipes import get_recipe
+
+        return get_recipe(self.method)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """Every key as the YAML names it (the method's section under its own name)."""
+        from mtbench.train.recipes import options_dict
+
+        d = {f.name: dataclasses.asdict(v) if dataclasses.is_dataclass(v := getattr(self, f.name)) else v
+             for f in dataclasses.fields(self) if f.name != "options"}
+        section = self.recipe.section
+        if section:
+            d[section] = options_dict(self.options)
+        return d
 
 
 def _build(cls: type, raw: Any, where: str, source: str) -> Any:
+    """``cls`` from a mapping; fields whose type is a dataclass are built the same way."""
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
         raise MtbenchError(f"{source}: {where} must be a mapping, got {type(raw).__name__}")
-    fields = {f.name: f for f in dataclasses.fields(cls)}
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "options"}
+    hints = typing.get_type_hints(cls)
     kwargs: dict[str, Any] = {}
     for key, value in raw.items():
+        path = f"{where + '.' if where else ''}{key}"
         if key not in fields:
-            raise MtbenchError(f"{source}: unknown key {where + '.' if where else ''}{key} ({did_you_mean(str(key), list(fields))})")
-        sub = {"data": DataConfig, "lora": LoraConfig, "lat": LatConfig, "tim": TimConfig, "noise": NoiseConfig}.get(key)
-        kwargs[key] = _build(sub, value, f"{where + '.' if where else ''}{key}", source) if sub else value
+            raise MtbenchError(f"{source}: unknown key {path} ({did_you_mean(str(key), list(fields))})")
+        sub = hints.get(key)
+        kwargs[key] = _build(sub, value, path, source) if dataclasses.is_dataclass(sub) else value
     try:
         return cls(**kwargs)
     except TypeError as exc:
@@ -123,13 +120,9 @@ def _check(cfg: TrainConfig, source: str) -> None:
     def bad(msg: str) -> MtbenchError:
         return MtbenchError(f"{source}: {msg}")
 
-    if cfg.method not in METHODS:
-        raise bad(f"method {cfg.method!r} is not one of {', '.join(METHODS)}")
     for name, allowed in (("tuning", TUNINGS), ("scheduler", SCHEDULERS), ("mixed_precision", MIXED)):
         if getattr(cfg, name) not in allowed:
             raise bad(f"{name} {getattr(cfg, name)!r} is not one of {', '.join(allowed)}")
-    if cfg.tim.variant not in ("margin", "sigmoid"):
-        raise bad(f"tim.variant {cfg.tim.variant!r} is not one of margin, sigmoid")
     for name in ("steps", "batch_size", "grad_accum", "max_length"):
         v = getattr(cfg, name)
         if not isinstance(v, int) or isinstance(v, bool) or v < 1:
@@ -148,23 +141,10 @@ def _check(cfg: TrainConfig, source: str) -> None:
             raise bad(f"base_model {cfg.base_model!r} is not a local folder (training loads local Hugging Face "
                       f"checkpoints, or a named model: {', '.join(NAMED_CHECKPOINTS)})")
         cfg.base_model = str(NAMED_CHECKPOINTS.get(cfg.base_model)())
-    d = cfg.data
-    if cfg.method == "alma-stage1":
-        if not d.monolingual:
-            raise bad("method alma-stage1 needs data.monolingual: a list of plain text files")
-        files = list(d.monolingual)
-    elif d.folder is not None:
-        if not d.pairs:
-            raise bad("data.folder needs data.pairs, e.g. [de-en]")
-        if not Path(d.folder).is_dir():
-            raise bad(f"data.folder {d.folder!r} is not a folder")
-        files = []
-    else:
-        if not (d.src and d.tgt and d.src_lang and d.tgt_lang):
-            raise bad("data needs src, tgt, src_lang and tgt_lang (or folder + pairs)")
-        files = [d.src, d.tgt]
-    if cfg.tim.bad_outputs:
-        files.append(cfg.tim.bad_outputs)
+    try:
+        files = cfg.recipe.check(cfg)
+    except MtbenchError as exc:
+        raise bad(str(exc)) from None
     for f in files:
         if not Path(f).is_file():
             raise bad(f"data file {f!r} does not exist")
@@ -181,7 +161,9 @@ def _map_paths(cfg: TrainConfig, fn: Callable[[str], str], keep: tuple[str, ...]
     d = cfg.data
     d.src, d.tgt, d.folder = f(d.src), f(d.tgt), f(d.folder)
     d.monolingual = [fn(p) for p in d.monolingual]
-    cfg.tim.bad_outputs = f(cfg.tim.bad_outputs)
+    if cfg.options is not None:
+        for name in cfg.recipe.paths(cfg.options):
+            setattr(cfg.options, name, f(getattr(cfg.options, name)))
 
 
 def parse_config(raw: dict[str, Any], method: str | None = None, source: str = "<config>",
@@ -193,7 +175,26 @@ def parse_config(raw: dict[str, Any], method: str | None = None, source: str = "
         if raw.get("method", method) != method:
             raise MtbenchError(f"{source}: says method {raw['method']!r} but {method!r} was asked for; drop the key or change one")
         raw["method"] = method
+    from mtbench.train.recipes import RECIPES, get_recipe
+
+    name = raw.get("method")
+    if not isinstance(name, str) or name not in RECIPES:
+        from mtbench.registry import did_you_mean as suggest
+
+        raise MtbenchError(f"{source}: method {name!r} is not a training method: {suggest(str(name), RECIPES.names())} "
+                           f"(`mtbench train --help` lists them)")
+    recipe = get_recipe(name)
+    for key, value in recipe.defaults.items():
+        raw.setdefault(key, value)
+    others = {section: m for m in RECIPES.names() if m != name and (section := _section_of(m))}
+    for key in raw:
+        if key in others and key != recipe.section:
+            raise MtbenchError(f"{source}: {key}: holds the settings of method {others[key]}; this config trains {name} "
+                               f"(drop the section or change the method)")
+    section = raw.pop(recipe.section, None) if recipe.section else None
     cfg: TrainConfig = _build(TrainConfig, raw, "", source)
+    if recipe.Options is not None:
+        cfg.options = _build(recipe.Options, section, recipe.section or name, source)
     from mtbench.models import NAMED_CHECKPOINTS
 
     def expand(p: str) -> str:
@@ -208,6 +209,15 @@ def parse_config(raw: dict[str, Any], method: str | None = None, source: str = "
     _map_paths(cfg, expand, keep=tuple(NAMED_CHECKPOINTS))
     _check(cfg, source)
     return cfg
+
+
+def _section_of(method: str) -> str | None:
+    from mtbench.train.recipes import get_recipe
+
+    try:
+        return get_recipe(method).section
+    except MtbenchError:  # a plugin method that does not load says so when it is used
+        return None
 
 
 def load_config(path: str | Path, method: str | None = None) -> TrainConfig:

@@ -1,5 +1,6 @@
-"""Training data: parallel text -> prompt+target token rows, and the extra rows LAT and
-TIM train on.
+"""Training data: parallel text -> prompt+target token rows, and the pieces the
+methods' recipes (``trainers/``) build their extra rows from (LAT's conflicting
+instructions, TIM's noisy outputs).
 
 Design choices (why):
 
@@ -24,19 +25,13 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import torch
 
 from mtbench import textio
 from mtbench.errors import MtbenchError
 from mtbench.train.losses import IGNORE_INDEX
-
-PromptFn = Callable[[str, str, str], str]  # (source, src_lang, tgt_lang) -> prompt
-
-# Wrong target languages for LAT's conflicting instructions: the languages of the LAT
-# and ALMA test directions (mtbench names all of them in the alma/lat/tim styles).
-DEFAULT_CONFLICT_LANGS = ("en", "de", "cs", "ru", "zh", "ja", "fr", "is", "uk")
 
 
 @dataclass(frozen=True)
@@ -171,39 +166,6 @@ def add_noise(text: str, rng: random.Random, p_delete: float = 0.15, p_repeat: f
         words = words[:-2] + [words[-1], words[-2]] if len(words) >= 2 and words[-1] != words[-2] else words + words[-1:]
         joined = (" " if spaced else "").join(words)
     return joined
-
-
-def build_examples(
-    method: str,
-    pairs: Sequence[Pair],
-    tokenizer: Any,
-    prompt: PromptFn,
-    separator: str = " ",
-    max_length: int = 512,
-    seed: int = 0,
-    conflict_langs: Sequence[str] = DEFAULT_CONFLICT_LANGS,
-    noise: dict[str, float] | None = None,
-    bad_outputs: Sequence[str] | None = None,
-) -> list[Example]:
-    """Rows for ``method``: ``mle`` plain; ``lat`` each with ``extra["negative"]`` (the
-    same output under an instruction naming a wrong target language; LAT ``train.py``
-    l.224-240 pairs every sample with one negative the same way); ``tim`` each with
-    ``extra["rejected"]`` (same prompt, a noisy reference or the ``bad_outputs`` line)."""
-    rng = random.Random(seed)
-    if bad_outputs is not None and len(bad_outputs) != len(pairs):
-        raise MtbenchError(f"tim.bad_outputs has {len(bad_outputs)} lines for {len(pairs)} training pairs; they must align")
-    out = []
-    for k, pair in enumerate(pairs):
-        text = prompt(pair.source, pair.src_lang, pair.tgt_lang)
-        ex = encode(tokenizer, text, pair.target, separator, max_length)
-        if method == "lat":
-            wrong = conflicting_language(pair.tgt_lang, pair.src_lang, conflict_langs, rng)
-            ex.extra["negative"] = encode(tokenizer, prompt(pair.source, pair.src_lang, wrong), pair.target, separator, max_length)
-        elif method == "tim":
-            bad = bad_outputs[k] if bad_outputs is not None else add_noise(pair.target, rng, **(noise or {}))
-            ex.extra["rejected"] = encode(tokenizer, text, bad, separator, max_length)
-        out.append(ex)
-    return out
 
 
 def monolingual_examples(lines: Sequence[str], tokenizer: Any, max_length: int = 512) -> list[Example]:

@@ -26,9 +26,7 @@ import torch
 from torch import nn
 
 from mtbench.errors import MtbenchError
-from mtbench.textio import sha256_file
 from mtbench.train import data as tdata
-from mtbench.train import losses
 from mtbench.train.config import TrainConfig
 
 
@@ -60,73 +58,13 @@ class Policy(nn.Module):
 
 
 def step_loss(policy: nn.Module, batch: dict[str, torch.Tensor], cfg: TrainConfig) -> tuple[torch.Tensor, dict[str, float]]:
-    """The method's loss on one micro-batch and its logged parts."""
-    m = cfg.method
-    if m in ("mle", "alma-stage1"):
-        logits, _ = policy(batch["input_ids"], batch["attention_mask"])
-        loss = losses.masked_nll(logits, batch["labels"])
-        return loss, {"nll": loss.item()}
-    if m == "lat":
-        logits, _ = policy(batch["input_ids"], batch["attention_mask"])
-        nll = losses.masked_nll(logits, batch["labels"])
-        neg_logits, _ = policy(batch["negative_input_ids"], batch["negative_attention_mask"])
-        ul = losses.unlikelihood(neg_logits, batch["negative_labels"])
-        return losses.lat_stage2_loss(nll, ul, cfg.lat.alpha), {"nll": nll.item(), "ul": ul.item()}
-    if m == "tim":
-        # TIM runs chosen and rejected rows as one batch (reward_model.py l.78-84).
-        bs = batch["input_ids"].shape[0]
-        ids = torch.cat([batch["input_ids"], batch["rejected_input_ids"]])
-        mask = torch.cat([batch["attention_mask"], batch["rejected_attention_mask"]])
-        logits, rewards = policy(ids, mask)
-        assert rewards is not None
-        nll = losses.masked_nll(logits[:bs], batch["labels"])
-        pref = losses.tim_preference_loss(rewards[:bs], rewards[bs:], batch["input_ids"], batch["rejected_input_ids"],
-                                          batch["attention_mask"], batch["rejected_attention_mask"], cfg.tim.variant)
-        return losses.tim_loss(nll, pref, cfg.tim.alpha), {"nll": nll.item(), "pref": pref.item()}
-    raise MtbenchError(f"unknown training method {m!r}")
-
-
-def load_pairs(cfg: TrainConfig) -> tuple[list[tdata.Pair], dict[str, str]]:
-    """Training pairs and the sha256 of every file read."""
-    d = cfg.data
-    files: list[tuple[Path, Path, str, str]] = []
-    if d.folder is not None:
-        files = [tdata.pair_files(d.folder, p) for p in d.pairs]
-    elif d.src and d.tgt and d.src_lang and d.tgt_lang:
-        files = [(Path(d.src), Path(d.tgt), d.src_lang, d.tgt_lang)]
-    pairs: list[tdata.Pair] = []
-    sums: dict[str, str] = {}
-    for a, b, la, lb in files:
-        pairs += tdata.read_parallel(a, b, la, lb, d.both_directions, d.limit)
-        sums[str(a)] = sha256_file(a)
-        sums[str(b)] = sha256_file(b)
-    return pairs, sums
+    """The method's loss on one micro-batch and its logged parts (its recipe's)."""
+    return cfg.recipe.loss(policy, batch, cfg)
 
 
 def build_examples(cfg: TrainConfig, tokenizer: Any) -> tuple[list[tdata.Example], dict[str, str]]:
-    if cfg.method == "alma-stage1":
-        lines: list[str] = []
-        sums = {}
-        for f in cfg.data.monolingual:
-            lines += tdata.read_lines(f)
-            sums[f] = sha256_file(Path(f))
-        if cfg.data.limit is not None:
-            lines = lines[: cfg.data.limit]
-        return tdata.monolingual_examples(lines, tokenizer, cfg.max_length), sums
-    from mtbench.prompts import make_adapter
-
-    adapter = make_adapter(cfg.adapter, **cfg.adapter_options)
-    pairs, sums = load_pairs(cfg)
-    if not pairs:
-        raise MtbenchError("no training pairs: the data files are empty (or data.limit is 0)")
-    bad = None
-    if cfg.method == "tim" and cfg.tim.bad_outputs:
-        bad = tdata.read_lines(cfg.tim.bad_outputs)
-        sums[cfg.tim.bad_outputs] = sha256_file(Path(cfg.tim.bad_outputs))
-    noise = {"p_delete": cfg.tim.noise.p_delete, "p_repeat": cfg.tim.noise.p_repeat, "swap_range": cfg.tim.noise.swap_range}
-    rows = tdata.build_examples(cfg.method, pairs, tokenizer, adapter.prompt, cfg.separator, cfg.max_length, cfg.seed,
-                                cfg.lat.conflict_langs, noise, bad)
-    return rows, sums
+    """The method's training rows and the sha256 of every file read (its recipe's)."""
+    return cfg.recipe.examples(cfg, tokenizer)
 
 
 def apply_tuning(lm: nn.Module, cfg: TrainConfig) -> nn.Module:
@@ -192,9 +130,10 @@ def train(cfg: TrainConfig, echo: Callable[[str], None] | None = None,
     # float32 master weights; mixed_precision (accelerate autocast) decides the compute dtype.
     lm = AutoModelForCausalLM.from_pretrained(cfg.base_model, **dtype_kwargs(torch.float32))
     lm = apply_tuning(lm, cfg)
-    policy = Policy(lm, reward_head=cfg.method == "tim")
+    recipe = cfg.recipe
+    policy = Policy(lm, reward_head=recipe.reward_head)
 
-    rows, sums = build_examples(cfg, tokenizer)
+    rows, sums = recipe.examples(cfg, tokenizer)
     gen = torch.Generator().manual_seed(cfg.seed)
     loader = torch.utils.data.DataLoader(rows, batch_size=cfg.batch_size, shuffle=True, generator=gen,  # type: ignore[arg-type]
                                          collate_fn=tdata.Collator(tokenizer.pad_token_id), drop_last=False)
@@ -215,7 +154,7 @@ def train(cfg: TrainConfig, echo: Callable[[str], None] | None = None,
             # tokens the step trains on (every sequence it runs: chosen, rejected, negative)
             tokens += sum(int(v.sum()) for k, v in batch.items() if k.endswith("attention_mask"))
             with accelerator.accumulate(policy):
-                loss, parts = step_loss(policy, batch, cfg)
+                loss, parts = recipe.loss(policy, batch, cfg)
                 accelerator.backward(loss)
                 acc_loss += loss.item()
                 for k, v in parts.items():
@@ -286,7 +225,7 @@ def full_policy(accelerator: Any, policy: nn.Module, cfg: TrainConfig) -> Any:
     ctx = ds.zero3_init_context_manager(enable=False) if ds is not None else contextlib.nullcontext()
     with ctx:
         lm = AutoModelForCausalLM.from_pretrained(cfg.base_model, **dtype_kwargs(torch.float32))
-    full = Policy(apply_tuning(lm, cfg), reward_head=cfg.method == "tim")
+    full = Policy(apply_tuning(lm, cfg), reward_head=cfg.recipe.reward_head)
     missing, unexpected = full.load_state_dict(state, strict=False)
     tied = {"lm.lm_head.weight"} if getattr(lm.config, "tie_word_embeddings", False) else set()
     missing = [k for k in missing if not any(k.endswith(t.split(".", 1)[1]) for t in tied)]

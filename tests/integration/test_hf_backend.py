@@ -438,8 +438,11 @@ def test_cuda_without_gpu_is_a_clear_error(tiny: Path) -> None:
 def test_bad_dtype_device_and_empty_prompt(tiny: Path) -> None:
     with pytest.raises(MtbenchError, match="dtype 'fp8'.*bfloat16"):
         backend(tiny, dtype="fp8")
-    with pytest.raises(MtbenchError, match="device 'tpu'"):
+    with pytest.raises(MtbenchError, match="device must be cpu, cuda, cuda:N or auto, got 'tpu'"):
         backend(tiny, device="tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(MtbenchError, match="device 'cuda:1' was asked for but torch .* sees no CUDA GPU"):
+            backend(tiny, device="cuda:1")
     with pytest.raises(MtbenchError, match="prompt 1 is empty"):
         backend(tiny).generate(["the cat", ""], DecodingParams(max_new_tokens=2))
 
@@ -492,14 +495,19 @@ def test_fingerprint_is_stable_and_follows_the_weights(tmp_path: Path, cache: Pa
 # ---------------------------------------------------------------- registry and SmolLM2 plumbing
 
 
-def test_registry_entries() -> None:
+def test_registry_entries(tiny: Path) -> None:
     from mtbench.models import MODELS
     from mtbench.models.hf import HFBackend
+    from mtbench.models.hf_kind import HFOptions, hf_backend
+    from mtbench.models.precomputed import SystemOutputs
     from mtbench.models.smollm2 import smollm2_backend
 
-    assert MODELS.get("hf") is HFBackend
-    assert MODELS.get("smollm2-135m") is smollm2_backend
-    assert "files" in MODELS
+    # the registry's hf entry imports no torch until it builds an HFBackend
+    assert MODELS.get("hf") is hf_backend and hf_backend.Options is HFOptions
+    built = hf_backend(str(tiny), device="cpu", max_batch=3, progress=False)
+    assert isinstance(built, HFBackend) and built.max_batch == 3
+    assert MODELS.get("smollm2-135m") is smollm2_backend and smollm2_backend.Options is HFOptions
+    assert MODELS.get("files") is SystemOutputs
 
 
 def test_smollm2_without_package_says_how_to_install(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -116,10 +117,13 @@ def mtbench(args: list[str], env: dict[str, str], **kw) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
 
 
+CLIENT_AUTH = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}  # the test cluster's
+
+
 def base_env(tmp: Path, layout: Path, name: str) -> dict[str, str]:
     env = dict(os.environ, MTBENCH_DATA=str(layout), MTBENCH_CACHE=str(tmp / f"cache-{name}"), MTBENCH_CHUNK=CHUNK,
                MTBENCH_TEST_GENLOG=str(tmp / f"genlog-{name}.jsonl"))
-    for name in ("RAY_ADDRESS", "RAY_AUTH_MODE"):
+    for name in ("RAY_ADDRESS", "RAY_AUTH_MODE", "RAY_AUTH_TOKEN"):
         env.pop(name, None)
     return env
 
@@ -166,9 +170,10 @@ def ray_head(tmp_path_factory: pytest.TempPathFactory, layout: Path) -> tuple[st
         pytest.skip(f"{RAY} not found")
     tmp = tmp_path_factory.mktemp("head")
     log = tmp / "genlog.jsonl"
-    # Token authentication on the head and on every client, as Ray's security guide asks.
+    # Token authentication on the head and on every client, as Ray's security guide asks,
+    # with a token of this test's own: a fresh machine has no ~/.ray/auth_token.
     env = dict(os.environ, MTBENCH_TEST_GENLOG=str(log), MTBENCH_TEST_GENSLEEP="1.5", RAY_USAGE_STATS_ENABLED="0",
-               RAY_AUTH_MODE="token")
+               **CLIENT_AUTH)
     env.pop("RAY_ADDRESS", None)
     started = subprocess.run([str(RAY), "start", "--head", "--num-cpus", "2", "--num-gpus", "0", "--port", "0",
                               "--include-dashboard", "false", "--disable-usage-stats"],
@@ -184,7 +189,7 @@ def test_ray_cluster_gives_the_local_outputs_and_survives_a_killed_worker(
         ray_head: tuple[str, Path, Path], local_run: Path, tiny_llama_dir: Path, layout: Path, plugin_dir: Path) -> None:
     address, log, tmp = ray_head
     out = tmp / "run"
-    env = dict(base_env(tmp, layout, "ray"), RAY_AUTH_MODE="token")  # what the test cluster asks of its clients
+    env = dict(base_env(tmp, layout, "ray"), **CLIENT_AUTH)  # what the test cluster asks of its clients
     before = len(events(log))  # the cluster's log also holds what other tests ran on it
 
     def this_run() -> list[dict]:
@@ -237,7 +242,7 @@ def test_ray_run_reuses_the_run_directory_of_the_same_local_command(
     """The executor is not part of what a run computes: a run finished on Ray and
     started again locally generates nothing and recomputes no score."""
     address, log, _ = ray_head
-    env = dict(base_env(tmp_path, layout, "reuse"), RAY_AUTH_MODE="token")
+    env = dict(base_env(tmp_path, layout, "reuse"), **CLIENT_AUTH)
     out = tmp_path / "run"
     first = mtbench(run_args(tiny_llama_dir, plugin_dir, out) + ["--executor", "ray", "--ray-address", address], env)
     _, err = first.communicate(timeout=600)

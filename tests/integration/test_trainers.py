@@ -197,7 +197,7 @@ def test_config_errors(setup: dict[str, Path], tmp_path: Path) -> None:
                    f"data: {{src: {tmp_path}/missing.de, tgt: {setup['en']}, src_lang: de, tgt_lang: en}}\n")
     with pytest.raises(MtbenchError, match="missing.de"):
         main_train("mle", str(bad))
-    with pytest.raises(MtbenchError, match="method 'dpo' is not one of"):
+    with pytest.raises(MtbenchError, match="method 'dpo' is not a training method: choose one of: .*mle"):
         main_train("dpo", str(bad))
     bad.write_text(f"base_model: {setup['base']}\nout: {tmp_path}/o\ndata: {{src_lang: de}}\n")
     with pytest.raises(MtbenchError, match="data needs src, tgt"):

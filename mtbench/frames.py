@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 SCORE_COLUMNS = ["task", "model", "metric", "score", "display_score", "signature", "higher_is_better", "segments",
                  "segments_in_test_set", "refs", "preset", "under_test", "kind", "run",
-                 "baseline", "verdict", "p_value", "ci_low", "ci_high"]
+                 "baseline", "verdict", "p_value", "ci_low", "ci_high", "segments_for_power"]
 SEGMENT_COLUMNS = ["task", "model", "metric", "segment", "score", "run"]
 SIGNIFICANCE_COLUMNS = ["task", "metric", "system_a", "system_b", "p_value", "delta", "run"]
 
@@ -116,6 +116,7 @@ def _score_rows(res: Results, label: str) -> list[dict[str, Any]]:
             "baseline": cmp.baseline if cmp else None, "verdict": cmp.verdict if cmp else None,
             "p_value": cmp.p_value if cmp else None, "ci_low": cmp.ci_low if cmp else None,
             "ci_high": cmp.ci_high if cmp else None,
+            "segments_for_power": cmp.segments_for_power if cmp else None,
         })
     return rows
 

@@ -39,6 +39,9 @@ class Comparison:
     p_value: float | None = None
     ci_low: float | None = None
     ci_high: float | None = None
+    # Segments at which this difference would be significant with 80% power (paired
+    # bootstrap spread; mtbench.stats.segments_for_power); None: baseline, no difference.
+    segments_for_power: int | None = None
 
     @property
     def significant(self) -> bool:

@@ -115,7 +115,7 @@ def add_significance(results: Results, load: SegmentLoader, metrics: Mapping[str
                               n=options.n, seed=options.seed)
             for model, r in test.against(base).items():
                 task.scores[model][metric].comparison = Comparison(base, r.verdict(options.alpha), r.p_value,
-                                                                   r.ci_low, r.ci_high)
+                                                                   r.ci_low, r.ci_high, r.segments_for_power(options.alpha))
             signature = test.signature
             checkpoint("significance", f"{task_name}:{metric}")
             shown = [s for s in (pairwise_for or {}).get(task_name, {}).get(metric, []) if s in models]

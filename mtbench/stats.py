@@ -85,6 +85,9 @@ _CHUNK_ELEMENTS = 1 << 23  # rows of the (R, L) weight matrix converted at a tim
 # --------------------------------------------------------------------------------------
 
 
+POWER = 0.8  # the usual target: a real difference of this size is found 4 times in 5
+
+
 @dataclass(frozen=True)
 class PairedTestResult:
     """One system compared with the baseline on one metric.
@@ -113,6 +116,15 @@ class PairedTestResult:
     seed: int
     signature: str
     higher_is_better: bool = True
+    delta_sd: float | None = None  # SD of the resampled deltas (system - baseline); None for the baseline's row
+    segments: int = 0  # segments the test saw
+
+    def segments_for_power(self, alpha: float = 0.05, power: float = POWER) -> int | None:
+        """Segments at which this difference would be significant with ``power``
+        (``segments_for_power``); None for the baseline, a zero difference or no resamples."""
+        if self.is_baseline or self.delta_sd is None:
+            return None
+        return segments_for_power(self.delta, self.delta_sd, self.segments, alpha, power)
 
     @property
     def is_baseline(self) -> bool:
@@ -218,16 +230,19 @@ class PairedTest:
         out: dict[str, PairedTestResult] = {}
         for name in [baseline] + others:
             s = self._index(name)
-            mean = std = lo = hi = None
+            mean = std = lo = hi = delta_sd = None
             if self.boot is not None:
                 mean, lo, hi = estimate_ci(self.boot[:, s])
                 std = float(self.boot[:, s].std())
+                if s != b:
+                    delta_sd = float((self.boot[:, s] - self.boot[:, b]).std())
             out[name] = PairedTestResult(
                 system=name, baseline=baseline, metric=getattr(self.metric, "name", "mean"), test=self.test,
                 score=float(self.real[s]), baseline_score=float(self.real[b]), delta=float(self.real[s] - self.real[b]),
                 p_value=p.get(name), ci_low=lo, ci_high=hi, mean=mean, std=std, n_resamples=self.n,
                 n_confidence=self.n_confidence if self.boot is not None else 0, seed=self.seed,
-                signature=self.signature, higher_is_better=bool(self.metric.higher_is_better))
+                signature=self.signature, higher_is_better=bool(self.metric.higher_is_better), delta_sd=delta_sd,
+                segments=int(self.stats.shape[1]))
         return out
 
     def pairwise(self, names: Sequence[str] | None = None) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -281,6 +296,26 @@ def paired_test(results: Mapping[str, MetricResult], metric: Aggregating, test: 
             raise ValueError(f"{getattr(metric, 'name', metric)}: aggregate() gives {own} for {name!r} but the metric "
                              f"reported {res.score}")
     return PairedTest(inputs, metric, test, n=n_samples, seed=seed, n_confidence=n_confidence).against(baseline)
+
+
+def segments_for_power(delta: float, delta_sd: float, segments: int, alpha: float = 0.05,
+                       power: float = POWER) -> int | None:
+    """How many segments a paired test needs to call a difference of ``delta``
+    significant at ``alpha`` (two-sided) with probability ``power``, from a pilot of
+    ``segments`` segments whose resampled deltas have SD ``delta_sd``.
+
+    The normal approximation of a pilot study: the delta's standard error shrinks as
+    1/sqrt(n), so n = segments * ((z[1 - alpha/2] + z[power]) * delta_sd / |delta|)^2.
+    An estimate for planning (the pilot's own delta is taken as the true one), not a
+    test; None for a zero difference or a degenerate spread."""
+    if not 0 < alpha < 1 or not 0 < power < 1:
+        raise ValueError(f"alpha and power must be in (0, 1), got {alpha}, {power}")
+    if segments < 1 or delta == 0 or not math.isfinite(delta) or not math.isfinite(delta_sd) or delta_sd <= 0:
+        return None
+    from statistics import NormalDist
+
+    z = NormalDist().inv_cdf(1 - alpha / 2) + NormalDist().inv_cdf(power)
+    return max(1, math.ceil(segments * (z * delta_sd / abs(delta)) ** 2))
 
 
 def estimate_ci(scores: np.ndarray) -> tuple[float, float, float]:

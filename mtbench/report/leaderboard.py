@@ -19,6 +19,7 @@ from typing import Any
 from mtbench.metrics.base import MetricInfo
 from mtbench.report.scope import direction_labels, limit_note, scope_line, segments_phrase
 from mtbench.results import Results
+from mtbench.stats import POWER
 from mtbench.textio import atomic_write_text
 
 MARK_SIGNIFICANT = "†"
@@ -115,6 +116,27 @@ def not_scored_notes(results: Results, metric: str) -> list[str]:
     return notes
 
 
+def power_notes(results: Results, metric: str, shown: int = 6) -> list[str]:
+    """For each system under test whose difference with the baseline is not significant:
+    the segments per direction at which a difference of that size would be, with 80%
+    power (``Comparison.segments_for_power``), so a reader sees whether "same" means
+    "no difference" or "too few segments"."""
+    sig = results.significance
+    found = []
+    for name, task in results.tasks.items():
+        for model in results.under_test:
+            s = task.score(model, metric)
+            c = s.comparison if s else None
+            if c is not None and c.verdict == "same" and c.segments_for_power is not None:
+                found.append((c.segments_for_power, f"{name} {model} vs {c.baseline} ≈{c.segments_for_power:,} "
+                                                    f"(has {task.segments:,})"))
+    if not found:
+        return []
+    listed = "; ".join(text for _, text in found[:shown]) + (f"; and {len(found) - shown} more" if len(found) > shown else "")
+    return [f"{metric}: not significant at p < {sig.alpha:g}, the segments per direction that would make a difference "
+            f"of the same size significant with {POWER:.0%} power (estimated from the paired-bootstrap spread): {listed}"]
+
+
 def build_tables(results: Results) -> list[Table]:
     columns = results.scored_tasks
     groups = average_groups(results, columns)
@@ -160,7 +182,7 @@ def build_tables(results: Results) -> list[Table]:
             scope=scope_line(results, tasks),
             segments={t: {"scored": results.tasks[t].segments, "in_test_set": results.tasks[t].segments_in_test_set}
                       for t in columns},
-            notes=notes + not_scored_notes(results, metric)))
+            notes=notes + not_scored_notes(results, metric) + power_notes(results, metric)))
     return tables
 
 

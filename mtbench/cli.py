@@ -195,7 +195,12 @@ def _report_options(args: argparse.Namespace, runs: list, title: str):
             config[key] = value
     if args.show is not None:
         config["show"] = _split(args.show)
-    return ReportOptions.from_config(config, args.title or title, args.train_log or ())
+    from mtbench.report.claims import Expectation
+
+    expectations = [Expectation.parse(text) for text in args.expect or []]
+    if args.claim and not expectations:
+        raise MtbenchError("--claim needs at least one --expect 'A > B[: metric,...]' to test it against")
+    return ReportOptions.from_config(config, args.title or title, args.train_log or (), args.claim or "", expectations)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -227,6 +232,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         for note in notes:
             print(f"mtbench: warning: {note}", file=sys.stderr)
     print((out / "leaderboard.md").read_text(encoding="utf-8"))
+    if options.expectations:
+        print((out / "claims.md").read_text(encoding="utf-8"))
     print(f"report: {out / 'index.html'}", file=sys.stderr)
     if analyze:
         from mtbench.analysis import analyze_pair, folder_name
@@ -441,6 +448,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--test", dest="old_significance", choices=["bs", "ar", "none"], help=argparse.SUPPRESS)
         p.add_argument("--n", dest="old_n_resamples", type=int, help=argparse.SUPPRESS)
         p.add_argument("--title")
+        p.add_argument("--claim", metavar="TEXT", help="the finding the --expect lines test, in one sentence (opens "
+                                                      "summary.md and index.html; the table is claims.md)")
+        p.add_argument("--expect", action="append", metavar="'A > B[: METRIC,...]'",
+                       help="system A is better than B (in each metric's own direction) on these metrics (default: all); "
+                            "tested per direction with the report's paired test; repeatable")
         p.add_argument("--train-log", action="append", metavar="DIR",
                        help="a `mtbench train` output folder (or its train_log.jsonl): plot its training curves; repeatable")
         p.add_argument("--x", metavar="LABEL=V1,V2,...",

@@ -45,15 +45,18 @@ class ReportOptions:
     view: ViewOptions = field(default_factory=ViewOptions)
     title: str = "mtbench report"
     train_logs: tuple[str, ...] = ()  # trainer checkpoints / train_log.jsonl files to plot
+    claim: str = ""  # the sentence the expectations test (a paper's finding)
+    expectations: tuple[Any, ...] = ()  # mtbench.report.claims.Expectation
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any], title: str, train_logs: Sequence[str] = ()) -> "ReportOptions":
+    def from_config(cls, config: Mapping[str, Any], title: str, train_logs: Sequence[str] = (), claim: str = "",
+                    expectations: Sequence[Any] = ()) -> "ReportOptions":
         """The statistics and figure settings of a run configuration (run.yaml's keys)."""
         sig = SignificanceOptions(config.get("significance", "bs"), config.get("n_resamples"),
                                   config.get("seed", 12345), baseline=config.get("baseline", "best"))
         view = ViewOptions(config.get("systems_shown", DEFAULT_SYSTEMS_SHOWN), tuple(config.get("show") or ()),
                            config.get("figure_tasks", "first"))
-        return cls(sig, view, title, tuple(train_logs))
+        return cls(sig, view, title, tuple(train_logs), claim, tuple(expectations))
 
 
 class SegmentSource:
@@ -242,18 +245,42 @@ def report_runs(runs: Sequence[RunDir], out_dir: Path, options: ReportOptions = 
     else:
         results = merge_runs(runs)
         analyse(results, metric_objects(results, runs, include), options)
-    write_report(results, out_dir, options)
+    claims = evaluate_claims(results, runs, include, options)  # before anything is written: a bad name is one line
+    write_report(results, out_dir, options, claims)
     return results
+
+
+def evaluate_claims(results: Results, runs: Sequence[RunDir], include: Sequence[Path], options: ReportOptions) -> list[Any]:
+    """Each ``--expect`` of ``options`` tested on ``results`` (mtbench.report.claims)."""
+    if not options.expectations:
+        return []
+    from mtbench.report.claims import evaluate
+
+    for exp in options.expectations:
+        exp.check(results)
+    metrics = metric_objects(results, runs, include)
+    source = SegmentSource(results)
+    return [evaluate(options.claim or exp.text, exp, results, source.statistics, metrics, options.significance)
+            for exp in options.expectations]
 
 
 # --- writing -------------------------------------------------------------------------------
 
-def write_report(results: Results, out_dir: Path, options: ReportOptions) -> list[Table]:
-    """Leaderboards, details, figures, index.html and the results they show."""
+def write_report(results: Results, out_dir: Path, options: ReportOptions, claims: Sequence[Any] = ()) -> list[Table]:
+    """Leaderboards, details, figures, index.html and the results they show; ``claims``
+    (tested expectations) open summary.md and index.html and fill claims.md."""
     check_names(options.view, list(results.models), list(results.tasks))
     out_dir.mkdir(parents=True, exist_ok=True)
     results.save(out_dir)
-    tables = write_leaderboards(out_dir, results)
+    scored_tasks = [results.tasks[t] for t in results.scored_tasks]
+    opening = ""
+    if claims:
+        from mtbench.report.claims import render_markdown as render_claims
+
+        claims_scope = f"{segments_phrase(scored_tasks)}{limit_note(results)}, {scope_line(results, scored_tasks, with_test=False)}"
+        atomic_write_text(out_dir / "claims.md", render_claims(claims, claims_scope))
+        opening = "".join(f"> {c.claim}\n\n**Verdict: {c.verdict}** — {c.reason} (claims.md).\n\n" for c in claims)
+    tables = write_leaderboards(out_dir, results, opening)
     details = write_details(out_dir, results, tables)
     checkpoint("report", "leaderboards")
     source = SegmentSource(results)
@@ -276,9 +303,11 @@ def write_report(results: Results, out_dir: Path, options: ReportOptions) -> lis
                   f"significance: {significance_phrase(results.significance)}"
                   + (f" (`{results.significance.signature}`)" if results.significance.signature else "")]
     provenance += [f"note: {n}" for n in run_notes(results)]
+    provenance = [f"claim: {c.claim} — verdict: {c.verdict} ({c.reason})" for c in claims] + provenance
     atomic_write_text(out_dir / "index.html", render_html(
         options.title, tables, [f for f in figures if f.suffix == ".png"], _worst(results, source, tables), links,
-        provenance, [p.name for p in details] + (["failures.md", "failures-examples.md"] if failure_tables else []),
+        provenance, (["claims.md"] if claims else []) + [p.name for p in details]
+        + (["failures.md", "failures-examples.md"] if failure_tables else []),
         marks_legend(results), build_payload(results, source, options.view, options.significance.baseline),
         failures_html(results, failure_tables, failure_examples) if failure_tables else ""))
     return tables

@@ -330,10 +330,15 @@ def render_csv(tables: list[Table], results: Results) -> str:
     return buf.getvalue()
 
 
-def write_leaderboards(out_dir: Path, results: Results) -> list[Table]:
+def write_leaderboards(out_dir: Path, results: Results, opening: str = "") -> list[Table]:
+    """``opening``: Markdown that summary.md starts with under its title (a claim's verdict)."""
     tables = build_tables(results)
     atomic_write_text(out_dir / "leaderboard.md", "# Leaderboard\n\n" + render_markdown(tables, results))
-    atomic_write_text(out_dir / "summary.md", render_summary(tables, results))
+    summary = render_summary(tables, results)
+    if opening:
+        title, rest = summary.split("\n", 1)
+        summary = f"{title}\n\n{opening}{rest.lstrip()}"
+    atomic_write_text(out_dir / "summary.md", summary)
     atomic_write_text(out_dir / "leaderboard.csv", render_csv(tables, results))
     atomic_write_text(out_dir / "leaderboard.json",
                       json.dumps([t.to_dict() for t in tables], ensure_ascii=False, indent=2) + "\n")

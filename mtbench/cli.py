@@ -312,7 +312,8 @@ def cmd_ls(args: argparse.Namespace) -> int:
     if what in ("all", "models"):
         from mtbench.models.options import describe_options
 
-        print("Models (KIND:ARG or a named model; options: SPEC?K=V,... or --model-args K=V,...):")
+        print("Models (KIND:ARG or a named model; options: SPEC?K=V,... or --model-args K=V,...; every kind also "
+              "takes ?name=NAME, its column's name):")
         for name in MODELS.names():
             try:
                 options = describe_options(MODELS.get(name))
@@ -513,6 +514,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("mtbench: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `mtbench ls | head`: the reader left; nothing to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

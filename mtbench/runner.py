@@ -27,7 +27,7 @@ from mtbench.models.precomputed import SystemFile
 from mtbench.executors import Executor, make_executor
 from mtbench.generate import GenerationCache, GenerationJob, default_cache_path, plan_generation, translate_rows
 from mtbench.models.base import Backend, DecodingParams, OutputSource, Request, TranslatorModel
-from mtbench.models.spec import ModelSpec, build_model, parse_model_spec
+from mtbench.models.spec import ModelSpec, build_model, model_options, parse_model_spec
 from mtbench.registry import accepted_keywords
 from mtbench.prompts import ADAPTERS, make_adapter
 from mtbench.proc import child_env
@@ -116,6 +116,7 @@ class Generator:
     adapter: Any
     adapter_name: str
     decoding: DecodingParams
+    options: dict[str, Any] = field(default_factory=dict)  # the backend's typed options, as built
 
     def requests(self, plan: TaskPlan) -> list[Request]:
         t = plan.task
@@ -136,10 +137,11 @@ def make_generators(cfg: RunConfig, specs: Sequence[ModelSpec], shared: Mapping[
     """Backends (loaded now, where the executor runs them: a missing model fails before
     anything is written) times adapters."""
     generators = []
-    backends: list[tuple[str, str, Backend | TranslatorModel]] = [
-        (spec.label, spec.text, executor.build_backend(spec, shared, cfg.model_args)) for spec in specs]
-    backends += [(name, f"python:{type(obj).__name__}", TranslatorModel(name, obj)) for name, obj in translators.items()]
-    for label, spec, backend in backends:
+    backends: list[tuple[str, str, Backend | TranslatorModel, dict[str, Any]]] = [
+        (spec.label, spec.text, executor.build_backend(spec, shared, cfg.model_args),
+         model_options(spec, shared, cfg.model_args)) for spec in specs]
+    backends += [(name, f"python:{type(obj).__name__}", TranslatorModel(name, obj), {}) for name, obj in translators.items()]
+    for label, spec, backend, built_with in backends:
         for adapter_name in cfg.adapters:
             factory = ADAPTERS.get(adapter_name)
             options = accepted_keywords(factory, {"shots": cfg.shots or None, "tokenizer": backend.tokenizer})
@@ -147,11 +149,12 @@ def make_generators(cfg: RunConfig, specs: Sequence[ModelSpec], shared: Mapping[
             decoding = adapter.decoding.replace(num_beams=cfg.num_beams, max_new_tokens=cfg.max_new_tokens,
                                                 no_repeat_ngram_size=cfg.no_repeat_ngram_size)
             suffix = adapter_name + (f"-{cfg.shots}shot" if cfg.shots else "")
-            generators.append(Generator(f"{label}+{suffix}", spec, backend, adapter, adapter_name, decoding))
+            generators.append(Generator(f"{label}+{suffix}", spec, backend, adapter, adapter_name, decoding, built_with))
     names = [g.name for g in generators]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
-        raise MtbenchError(f"two models would both be called {dupes[0]!r}; give their checkpoints different folder names")
+        raise MtbenchError(f"two models would both be called {dupes[0]!r}; name them apart with SPEC?name=NAME "
+                           f"(e.g. hf:/ckpt/a?name=a-bf16)")
     return generators
 
 
@@ -255,8 +258,8 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
             jobs: dict[int, tuple[Generator, TaskPlan, str, GenerationJob]] = {}  # id(job) -> where its rows go
             for g in generators:
                 fingerprint = g.backend.fingerprint()
-                generation_log[g.name] = {"spec": g.spec, "adapter": g.adapter.describe(), "decoding": g.decoding.to_dict(),
-                                          "fingerprint": fingerprint, "tasks": {}}
+                generation_log[g.name] = {"spec": g.spec, "options": g.options, "adapter": g.adapter.describe(),
+                                          "decoding": g.decoding.to_dict(), "fingerprint": fingerprint, "tasks": {}}
                 for plan in plans:
                     requests = prompts[(g.name, plan.task.name)]
                     key = input_key({"fingerprint": fingerprint, "adapter": g.adapter.describe(), "decoding": g.decoding.to_dict(),

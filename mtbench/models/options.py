@@ -87,11 +87,12 @@ def option_names(factory: Any) -> list[str]:
 
 
 def describe_options(factory: Any) -> str:
-    """``name=default, ...`` for `mtbench ls models`."""
+    """``name: type = default, ...`` for `mtbench ls models`."""
     parts = []
     for f in dataclasses.fields(options_class(factory)):
         default = f.default if f.default is not dataclasses.MISSING else "?"
-        parts.append(f"{f.name}={default}")
+        kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+        parts.append(f"{f.name}: {kind} = {default}".replace("typing.Any", "any"))
     return ", ".join(parts)
 
 

@@ -95,7 +95,8 @@ def resolve_python(python: str | os.PathLike[str] | None = None) -> Path:
     if p.is_dir():  # a venv folder given instead of its python
         p = p / "bin" / "python"
     if not p.is_file() or not os.access(p, os.X_OK):
-        raise MtbenchError(f"vLLM interpreter {p} not found; {BUILD_HINT}")
+        given = " (given with --vllm-python or python=)" if python else ""
+        raise MtbenchError(f"vLLM interpreter {p}{given} not found; {BUILD_HINT}")
     return p.absolute()  # not resolve(): a venv's python is a symlink that must stay one
 
 

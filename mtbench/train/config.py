@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,12 +109,49 @@ def _build(cls: type, raw: Any, where: str, source: str) -> Any:
         if key not in fields:
             raise MtbenchError(f"{source}: unknown key {path} ({did_you_mean(str(key), list(fields))})")
         sub = hints.get(key)
-        kwargs[key] = _build(sub, value, path, source) if dataclasses.is_dataclass(sub) else value
+        if dataclasses.is_dataclass(sub):
+            kwargs[key] = _build(sub, value, path, source)
+            continue
+        problem = _type_problem(value, sub)
+        if problem:
+            raise MtbenchError(f"{source}: {path} must be {problem}, got {value!r}")
+        kwargs[key] = value
     try:
         return cls(**kwargs)
     except TypeError as exc:
         missing = str(exc).split("argument")[-1].strip(": ")
         raise MtbenchError(f"{source}: {where or 'the config'} is missing required key(s) {missing}") from None
+
+
+def _type_problem(value: Any, hint: Any) -> str | None:
+    """What ``value`` should be for the field type ``hint`` (None: it fits). YAML gives
+    typed values: an int is a number, nothing else converts."""
+    if hint is None or hint is Any:
+        return None
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        options = [a for a in args if a is not type(None)]
+        problems = [_type_problem(value, a) for a in options]
+        return None if any(p is None for p in problems) else " or ".join(p for p in problems if p)
+    if hint is bool:
+        return None if isinstance(value, bool) else "true or false"
+    if hint is int:
+        return None if isinstance(value, int) and not isinstance(value, bool) else "an integer"
+    if hint is float:
+        return None if isinstance(value, (int, float)) and not isinstance(value, bool) else "a number"
+    if hint is str:
+        return None if isinstance(value, str) else "a string"
+    origin = typing.get_origin(hint)
+    if origin is list:
+        item = args[0] if args else Any
+        if not isinstance(value, list):
+            return f"a list{' of strings' if item is str else ''}"
+        return None if all(_type_problem(v, item) is None for v in value) else f"a list of {_type_problem(value[0], item) or 'values'}"
+    if origin is dict:
+        return None if isinstance(value, dict) else "a mapping"
+    return None
 
 
 def _check(cfg: TrainConfig, source: str) -> None:
@@ -182,7 +220,7 @@ def parse_config(raw: dict[str, Any], method: str | None = None, source: str = "
         from mtbench.registry import did_you_mean as suggest
 
         raise MtbenchError(f"{source}: method {name!r} is not a training method: {suggest(str(name), RECIPES.names())} "
-                           f"(`mtbench train --help` lists them)")
+                           f"(`mtbench train --help` lists them; a plugin's method: --include-path DIR)")
     recipe = get_recipe(name)
     for key, value in recipe.defaults.items():
         raw.setdefault(key, value)

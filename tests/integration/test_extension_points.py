@@ -183,7 +183,7 @@ def test_a_backend_takes_its_own_options_per_model_and_for_the_run(tiny_layout: 
     assert log["repeat:a+base"]["fingerprint"] == {"repeat": 2, "upper": True}
     assert log["repeat:a+base"]["spec"] == "repeat:a?times=2,upper=true"
     listed = _mtbench("ls", "models", "--include-path", str(plugins))
-    assert "  repeat\n      options: times=1, upper=False\n" in listed.stdout, listed.stdout
+    assert "  repeat\n      options: times: int = 1, upper: bool = False\n" in listed.stdout, listed.stdout
 
 
 @pytest.mark.parametrize("args, needles", [

@@ -3,6 +3,7 @@ and the precedence of shared flags < --model-args < a model's own options."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -104,3 +105,44 @@ def test_a_config_file_gives_model_args_and_the_old_vllm_keys_become_them(tmp_pa
     with pytest.raises(MtbenchError, match=r"run.yaml: model_args: no model of this run \(hf:/ckpt/x\) has an option "
                                            r"'max_model_len'"):
         load_config(path)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("hf", "model 'hf': hf needs an argument: hf:PATH_OR_ID"),
+    ("vllm", "vllm needs an argument"),
+    ("smollm2-135m:/x", "smollm2-135m takes no argument; write smollm2-135m"),
+    ("hf:/ckpt?max_batch", "option 'max_batch' has no value; write max_batch=VALUE"),
+    ("hf:/ckpt?name", "option 'name' has no value"),
+])
+def test_a_spec_that_cannot_build_is_one_line(text: str, message: str) -> None:
+    with pytest.raises(MtbenchError, match=re.escape(message)):
+        parse_model_spec(text)
+
+
+def test_name_sets_the_column_and_is_no_backend_option() -> None:
+    from mtbench.models.spec import model_options
+
+    spec = parse_model_spec("hf:/ckpt/x?name=x-bf16,dtype=bfloat16")
+    assert spec.label == "x-bf16"
+    assert model_options(spec, {"device": "cpu"}) == {"device": "cpu", "dtype": "bfloat16"}
+
+
+def test_a_method_section_is_typed_like_the_rest_of_a_training_config(tmp_path) -> None:
+    from mtbench.train.config import parse_config
+
+    (tmp_path / "base").mkdir()
+    for name in ("a.de", "a.en"):
+        (tmp_path / name).write_text("x\n", encoding="utf-8")
+    raw = {"base_model": str(tmp_path / "base"), "out": str(tmp_path / "o"),
+           "data": {"src": str(tmp_path / "a.de"), "tgt": str(tmp_path / "a.en"), "src_lang": "de", "tgt_lang": "en"}}
+    assert parse_config({**raw, "lat": {"alpha": 1}}, "lat").options.alpha == 1  # an int is a number
+    for method, extra, message in (
+            ("lat", {"lat": {"alpha": "high"}}, "lat.alpha must be a number, got 'high'"),
+            ("lat", {"lat": {"conflict_langs": "de"}}, "lat.conflict_langs must be a list of strings, got 'de'"),
+            ("tim", {"tim": {"noise": {"swap_range": 1.5}}}, "tim.noise.swap_range must be an integer, got 1.5"),
+            ("tim", {"tim": {"variant": "hinge"}}, "tim.variant 'hinge' is not one of margin, sigmoid"),
+            ("mle", {"lat": {"alpha": 0.1}}, "lat: holds the settings of method lat; this config trains mle"),
+            ("mle", {"data": {**raw["data"], "both_directions": "yes"}}, "data.both_directions must be true or false"),
+            ("dpo", {}, "method 'dpo' is not a training method")):
+        with pytest.raises(MtbenchError, match=re.escape(message)):
+            parse_config({**raw, **extra}, method)

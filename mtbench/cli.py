@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -200,7 +201,10 @@ def _report_options(args: argparse.Namespace, runs: list, title: str):
     expectations = [Expectation.parse(text) for text in args.expect or []]
     if args.claim and not expectations:
         raise MtbenchError("--claim needs at least one --expect 'A > B[: metric,...]' to test it against")
-    return ReportOptions.from_config(config, args.title or title, args.train_log or (), args.claim or "", expectations)
+    options = ReportOptions.from_config(config, args.title or title, args.train_log or (), args.claim or "", expectations)
+    if args.x and "=" not in args.x:  # a training setting read from each model's checkpoint
+        options = replace(options, setting=args.x)
+    return options
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -227,7 +231,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     options = _report_options(args, runs, f"mtbench report: {', '.join(r.path.name for r in runs)}")
     analyze = _compare_analyze_pair(args, runs)  # checked before anything is written
     report_runs(runs, out, options, [Path(p) for p in args.include_path or []])
-    if args.x:
+    if args.x and "=" in args.x:
         _, notes = series_curves(runs, args.x, out)
         for note in notes:
             print(f"mtbench: warning: {note}", file=sys.stderr)
@@ -456,8 +460,10 @@ def build_parser() -> argparse.ArgumentParser:
                             "tested per direction with the report's paired test; repeatable")
         p.add_argument("--train-log", action="append", metavar="DIR",
                        help="a `mtbench train` output folder (or its train_log.jsonl): plot its training curves; repeatable")
-        p.add_argument("--x", metavar="LABEL=V1,V2,...",
-                       help="one x value per run (e.g. step=100,200,400): draw metric-vs-x curves")
+        p.add_argument("--x", metavar="SETTING | LABEL=V1,V2,...",
+                       help="draw metric-vs-x curves: a training setting read from each model's `mtbench train` "
+                            "checkpoint (e.g. lat.alpha, steps, lr), or one x value per run directory "
+                            "(e.g. step=100,200,400)")
         if name == "compare":
             p.add_argument("--analyze", metavar="A,B",
                            help="also write the two-system analysis of A and B into OUT/analysis-A-vs-B/")

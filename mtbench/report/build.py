@@ -11,6 +11,7 @@ A report never rewrites a run's files.
 from __future__ import annotations
 
 import os
+import sys
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -47,6 +48,7 @@ class ReportOptions:
     train_logs: tuple[str, ...] = ()  # trainer checkpoints / train_log.jsonl files to plot
     claim: str = ""  # the sentence the expectations test (a paper's finding)
     expectations: tuple[Any, ...] = ()  # mtbench.report.claims.Expectation
+    setting: str = ""  # a training setting (e.g. lat.alpha): metric-vs-setting curves (mtbench.report.setting_curves)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], title: str, train_logs: Sequence[str] = (), claim: str = "",
@@ -270,16 +272,21 @@ def write_report(results: Results, out_dir: Path, options: ReportOptions, claims
     """Leaderboards, details, figures, index.html and the results they show; ``claims``
     (tested expectations) open summary.md and index.html and fill claims.md."""
     check_names(options.view, list(results.models), list(results.tasks))
+    setting = None
+    if options.setting:  # checked before anything is written
+        from mtbench.report.setting_curves import setting_values
+
+        setting = setting_values(results, options.setting, options.train_logs)
     out_dir.mkdir(parents=True, exist_ok=True)
     results.save(out_dir)
     scored_tasks = [results.tasks[t] for t in results.scored_tasks]
     opening = ""
     if claims:
-        from mtbench.report.claims import render_markdown as render_claims
+        from mtbench.report.claims import render_markdown as render_claims, render_opening
 
         claims_scope = f"{segments_phrase(scored_tasks)}{limit_note(results)}, {scope_line(results, scored_tasks, with_test=False)}"
         atomic_write_text(out_dir / "claims.md", render_claims(claims, claims_scope))
-        opening = "".join(f"> {c.claim}\n\n**Verdict: {c.verdict}** — {c.reason} (claims.md).\n\n" for c in claims)
+        opening = render_opening(claims)
     tables = write_leaderboards(out_dir, results, opening)
     details = write_details(out_dir, results, tables)
     checkpoint("report", "leaderboards")
@@ -292,6 +299,12 @@ def write_report(results: Results, out_dir: Path, options: ReportOptions, claims
         from mtbench.report.training import training_curves
 
         figures += training_curves(options.train_logs, out_dir)
+    if setting is not None:
+        from mtbench.report.setting_curves import setting_curves
+
+        figures += setting_curves(results, setting, out_dir)
+        if setting.missing:
+            print(f"mtbench: --x {setting.key}: not on the curve: {', '.join(setting.missing)}", file=sys.stderr)
     links = {(t, m): os.path.relpath(source.outputs_file(t, m), out_dir)
              for t, info in results.tasks.items() for m in info.scores}
     scored = [results.tasks[t] for t in results.scored_tasks]
@@ -303,7 +316,10 @@ def write_report(results: Results, out_dir: Path, options: ReportOptions, claims
                   f"significance: {significance_phrase(results.significance)}"
                   + (f" (`{results.significance.signature}`)" if results.significance.signature else "")]
     provenance += [f"note: {n}" for n in run_notes(results)]
-    provenance = [f"claim: {c.claim} — verdict: {c.verdict} ({c.reason})" for c in claims] + provenance
+    if claims:
+        from mtbench.report.claims import provenance_lines
+
+        provenance = provenance_lines(claims) + provenance
     atomic_write_text(out_dir / "index.html", render_html(
         options.title, tables, [f for f in figures if f.suffix == ".png"], _worst(results, source, tables), links,
         provenance, (["claims.md"] if claims else []) + [p.name for p in details]

@@ -1,7 +1,9 @@
 """A paper's claim, tested: `mtbench report/compare --claim "..." --expect "A > B: bleu"`.
 
-An expectation names two systems of the report and the metrics on which the first
-should be better (in each metric's own direction: lower off-target is better). Each
+An expectation names two systems of the report, the metrics on which the first should
+be better (in each metric's own direction: lower off-target is better) and, optionally,
+the directions the claim is about (``on zero-shot``, ``on supervised`` or task names:
+the XGLM study's and LAT's claims are about directions unseen in training). Each
 (metric, direction) is one paired test of A against B with the report's test settings.
 The verdict follows one stated rule:
 
@@ -33,18 +35,23 @@ class Expectation:
     worse: str
     metrics: tuple[str, ...]  # empty: every metric of the report
     text: str  # as written
+    directions: tuple[str, ...] = ()  # "zero-shot", "supervised" or task names; empty: every direction
 
     @classmethod
     def parse(cls, text: str) -> "Expectation":
-        m = re.fullmatch(r"\s*(.+?)\s*>\s*(.+?)\s*(?::\s*([\w,.\- ]+))?\s*", text)
-        if not m or ">" in m.group(2):
+        body, on, scope = text.rpartition(" on ")
+        if not on or ">" in scope:  # no scope (an " on " before the '>' belongs to a name)
+            body, on, scope = text, "", ""
+        m = re.fullmatch(r"\s*(.+?)\s*>\s*(.+?)\s*(?::\s*([\w,.\- ]+))?\s*", body)
+        directions = tuple(x.strip() for x in scope.split(",") if x.strip())
+        if not m or ">" in m.group(2) or (on and not directions):
             raise MtbenchError(f"--expect {text!r}: write SYSTEM_A > SYSTEM_B, optionally followed by ': metric,metric' "
-                               f"(e.g. 'tim+alma > mle+alma: bleu,chrf')")
+                               f"and 'on zero-shot|supervised|TASK,...' (e.g. 'tim+alma > mle+alma: bleu,chrf on zero-shot')")
         metrics = tuple(x.strip() for x in (m.group(3) or "").split(",") if x.strip())
-        return cls(m.group(1), m.group(2), metrics, text.strip())
+        return cls(m.group(1), m.group(2), metrics, text.strip(), directions)
 
     def check(self, results: Results) -> None:
-        """Names of systems and metrics that are not in the report: one line, did-you-mean."""
+        """Names of systems, metrics and directions that are not in the report: one line, did-you-mean."""
         models = list(results.models)
         for name in (self.better, self.worse):
             if name not in results.models:
@@ -54,6 +61,35 @@ class Expectation:
             if metric not in results.metrics:
                 raise MtbenchError(f"--expect {self.text!r}: metric {metric!r} was not scored: "
                                    f"{did_you_mean(metric, list(results.metrics))}")
+        self.tasks(results)
+
+    def tasks(self, results: Results) -> list[str]:
+        """The scored directions the claim is about, in the report's order."""
+        scored = list(results.scored_tasks)
+        if not self.directions:
+            return scored
+        chosen: set[str] = set()
+        for d in self.directions:
+            if d in GROUPS:
+                group = [t for t in scored if results.tasks[t].zero_shot == (d == "zero-shot")]
+                if not group:
+                    marked = "marks none as zero-shot" if d == "zero-shot" else "marks every direction as zero-shot"
+                    raise MtbenchError(f"--expect {self.text!r}: no {d} direction in this report (its task list {marked}; "
+                                       f"a suite's zero_shot: key says which are)")
+                chosen.update(group)
+            elif d in scored:
+                chosen.add(d)
+            else:
+                raise MtbenchError(f"--expect {self.text!r}: direction {d!r} is not scored in this report: "
+                                   f"{did_you_mean(d, list(GROUPS) + scored)}")
+        return [t for t in scored if t in chosen]
+
+    def scope(self) -> str:
+        named = [f"{d} directions" if d in GROUPS else d for d in self.directions]
+        return f" on {', '.join(named)}" if named else ""
+
+
+GROUPS = ("zero-shot", "supervised")
 
 
 @dataclass(frozen=True)
@@ -96,7 +132,7 @@ def evaluate(claim: str, expectation: Expectation, results: Results, statistics:
     signature = ""
     for metric in names:
         info = results.metrics[metric]
-        for task_name in results.scored_tasks:
+        for task_name in expectation.tasks(results):
             task = results.tasks[task_name]
             a, b = task.score(expectation.better, metric), task.score(expectation.worse, metric)
             if a is None or b is None:
@@ -111,8 +147,8 @@ def evaluate(claim: str, expectation: Expectation, results: Results, statistics:
                                     r.segments_for_power(options.alpha)))
             signature = paired.signature
     if not findings:
-        raise MtbenchError(f"--expect {expectation.text!r}: the two systems share no scored direction of "
-                           f"{', '.join(names)}; nothing to test")
+        raise MtbenchError(f"--expect {expectation.text!r}: the two systems share no scored direction"
+                           f"{expectation.scope()} of {', '.join(names)}; nothing to test")
     verdict, reason = _verdict(expectation, names, findings, options.alpha)
     how = f"paired {'bootstrap' if test == 'bs' else 'approximate randomization'} (`{signature}`), p < {options.alpha:g}"
     return ClaimResult(claim, expectation, tuple(findings), verdict, reason, how)
@@ -127,7 +163,7 @@ def _verdict(exp: Expectation, metrics: Sequence[str], findings: Sequence[Findin
     if not missing:
         counts = ", ".join(f"{m} in {sum(f.metric == m and f.verdict == 'better' for f in findings)} of "
                            f"{sum(f.metric == m for f in findings)} direction(s)" for m in metrics)
-        return "reproduced", f"{exp.better} is significantly better than {exp.worse} ({counts}), and worse nowhere"
+        return "reproduced", f"{exp.better} is significantly better than {exp.worse} ({counts}{exp.scope()}), and worse nowhere"
     ahead = [f for f in findings if f.metric in missing and f.ahead and f.segments_for_power is not None]
     need = max((f.segments_for_power or 0) for f in ahead) if ahead else None
     tail = (f"; the differences in {exp.better}'s favour would need up to {need:,} segments per direction for "
@@ -138,11 +174,18 @@ def _verdict(exp: Expectation, metrics: Sequence[str], findings: Sequence[Findin
 
 def render_markdown(results_: Sequence[ClaimResult], scope: str) -> str:
     lines = ["# Claims", ""]
+    grouped = by_claim(results_)
     for c in results_:
         exp = c.expectation
-        lines += [f"> {c.claim}", "",
-                  f"Expectation: `{exp.better}` better than `{exp.worse}` on {', '.join(sorted({f.metric for f in c.findings}))} "
-                  f"(each metric's own direction), {c.test}; scope: {scope}.", "",
+        tested = grouped[c.claim]
+        if c is tested[0]:
+            lines += [f"> {c.claim}", ""]
+            if len(tested) > 1:
+                lines += [f"**Verdict of the claim: {combined_verdict([t.verdict for t in tested])}** — "
+                          f"{len(tested)} expectations below; reproduced only when every one is, not reproduced "
+                          f"when any is not.", ""]
+        lines += [f"Expectation `{exp.text}`: `{exp.better}` better than `{exp.worse}` on {', '.join(sorted({f.metric for f in c.findings}))} "
+                  f"(each metric's own direction){exp.scope()}, {c.test}; scope: {scope}.", "",
                   f"**Verdict: {c.verdict}** — {c.reason}.", "",
                   "| metric | direction | A | B | A − B | p | verdict | segments | for 80% power |",
                   "|---|---|---:|---:|---:|---:|---|---:|---:|"]
@@ -154,3 +197,45 @@ def render_markdown(results_: Sequence[ClaimResult], scope: str) -> str:
                       f"at least one direction of every metric and significantly worse in none; not reproduced when "
                       f"A is significantly worse anywhere; inconclusive otherwise.", ""]
     return "\n".join(lines)
+
+
+def combined_verdict(verdicts: Sequence[str]) -> str:
+    """One claim tested by several expectations: reproduced only when every one is, not
+    reproduced when any is not, inconclusive otherwise."""
+    if "not reproduced" in verdicts:
+        return "not reproduced"
+    return "reproduced" if all(v == "reproduced" for v in verdicts) else "inconclusive"
+
+
+def by_claim(results_: Sequence[ClaimResult]) -> dict[str, list[ClaimResult]]:
+    grouped: dict[str, list[ClaimResult]] = {}
+    for c in results_:
+        grouped.setdefault(c.claim, []).append(c)
+    return grouped
+
+
+def render_opening(results_: Sequence[ClaimResult]) -> str:
+    """The lines that open summary.md and leaderboard.md: each claim once, its verdict,
+    and with several expectations the verdict of each."""
+    parts = []
+    for claim, tested in by_claim(results_).items():
+        if len(tested) == 1:
+            parts.append(f"> {claim}\n\n**Verdict: {tested[0].verdict}** — {tested[0].reason} (claims.md).\n\n")
+            continue
+        lines = [f"> {claim}", "",
+                 f"**Verdict: {combined_verdict([c.verdict for c in tested])}** — {len(tested)} expectations, "
+                 f"reproduced only when every one is (claims.md):", ""]
+        lines += [f"- `{c.expectation.text}`: **{c.verdict}** — {c.reason}" for c in tested]
+        parts.append("\n".join(lines) + "\n\n")
+    return "".join(parts)
+
+
+def provenance_lines(results_: Sequence[ClaimResult]) -> list[str]:
+    """index.html's opening lines: the claim, its verdict, each expectation's."""
+    out = []
+    for claim, tested in by_claim(results_).items():
+        out.append(f"claim: {claim} — verdict: {combined_verdict([c.verdict for c in tested])}"
+                   + (f" ({tested[0].reason})" if len(tested) == 1 else ""))
+        if len(tested) > 1:
+            out += [f"expectation {c.expectation.text}: {c.verdict} ({c.reason})" for c in tested]
+    return out

@@ -54,7 +54,8 @@ def _titles(fig: Any, ax: Any, title: str, subtitle: str) -> None:
     """The title line (what, and how many segments) above the scope line (refs,
     preset, test), both left-aligned on the first axes so they never overlap."""
     ax.set_title(subtitle, fontsize=8, color="#444444", loc="left")
-    ax.annotate(title, xy=(0, 1), xycoords="axes fraction", xytext=(0, 20), textcoords="offset points",
+    lift = 20 + 10 * subtitle.count("\n")  # above every line of the scope
+    ax.annotate(title, xy=(0, 1), xycoords="axes fraction", xytext=(0, lift), textcoords="offset points",
                 fontsize=11, ha="left", va="bottom", gid=TITLE_GID)
 
 
@@ -189,8 +190,15 @@ def curves(series: Mapping[str, Sequence[tuple[float, float]]], colours: Mapping
         mine = name in under_test
         ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", markersize=3.5, linewidth=2.2 if mine else 1.5,
                 label=label(name, mine), color=colours.get(name, PALETTE[i % len(PALETTE)]))
-    if logx:
-        ax.set_xscale("log")
+    xs = sorted({p[0] for points in series.values() for p in points})
+    if logx:  # symlog keeps a 0 (the control of an ablation) on the axis
+        positive = [x for x in xs if x > 0]
+        if xs and xs[0] <= 0 and positive:
+            ax.set_xscale("symlog", linthresh=positive[0])
+        else:
+            ax.set_xscale("log")
+    if 1 < len(xs) <= 8:  # an ablation's few settings: label each one
+        ax.set_xticks(xs, [f"{x:g}" for x in xs])
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     _titles(fig, ax, title, subtitle)

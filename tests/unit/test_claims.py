@@ -81,12 +81,49 @@ def test_verdicts_follow_the_rule(run: Path, tmp_path: Path) -> None:
     # best is ahead of twin but not significantly: how many segments that would take, the table's largest
     need = re.search(r"the differences in best's favour would need up to ([\d,]+) segments per direction for 80% "
                      r"power", claims)
-    table = claims.split("Expectation: `best` better than `twin`")[1]
+    table = claims.split("Expectation `best > twin: bleu`: `best` better than `twin`")[1]
     column = [int(line.split("|")[-2].replace(",", "")) for line in table.splitlines() if line.startswith("| bleu |")]
     assert need and int(need.group(1).replace(",", "")) == max(column) > 60
+    # One claim, four expectations: the claim once, its verdict (not reproduced: one expectation
+    # is), then each expectation's own.
     summary = (tmp_path / "a" / "summary.md").read_text(encoding="utf-8").splitlines()
-    assert summary[2] == "> best beats worst" and summary[4].startswith("**Verdict: reproduced**")
-    assert "claim: best beats worst — verdict: reproduced" in (tmp_path / "a" / "index.html").read_text(encoding="utf-8")
+    assert summary[2] == "> best beats worst" and summary.count("> best beats worst") == 1
+    assert summary[4].startswith("**Verdict: not reproduced** — 4 expectations, reproduced only when every one is")
+    assert summary[6].startswith("- `best > worst: bleu,chrf`: **reproduced** — ")
+    assert summary[7].startswith("- `worst > best: chrf`: **not reproduced** — ")
+    assert claims.count("> best beats worst") == 1 and "**Verdict of the claim: not reproduced**" in claims
+    html = (tmp_path / "a" / "index.html").read_text(encoding="utf-8")
+    assert "claim: best beats worst — verdict: not reproduced" in html
+    assert "expectation best &gt; worst: bleu,chrf: reproduced" in html
+
+
+def test_one_expectation_opens_the_summary_with_its_own_verdict(run: Path, tmp_path: Path) -> None:
+    res = _mtbench("report", str(run), "--out", str(tmp_path / "a"), "--claim", "best beats worst",
+                   "--expect", "best > worst: bleu")
+    assert res.returncode == 0, res.stderr
+    summary = (tmp_path / "a" / "summary.md").read_text(encoding="utf-8").splitlines()
+    assert summary[2] == "> best beats worst" and summary[4].startswith("**Verdict: reproduced** — best is")
+    assert "claim: best beats worst — verdict: reproduced (best is" in (tmp_path / "a" / "index.html").read_text("utf-8")
+
+
+def test_parse_directions() -> None:
+    e = Expectation.parse("a > b: bleu, chrf on zero-shot")
+    assert (e.better, e.worse, e.metrics, e.directions) == ("a", "b", ("bleu", "chrf"), ("zero-shot",))
+    e = Expectation.parse("a > b on wmt22:de-en, wmt22:en-de")
+    assert (e.worse, e.metrics, e.directions) == ("b", (), ("wmt22:de-en", "wmt22:en-de"))
+    assert Expectation.parse("model on cpu > b").better == "model on cpu"  # " on " before '>' is part of a name
+    with pytest.raises(MtbenchError, match="write SYSTEM_A > SYSTEM_B"):
+        Expectation.parse("a > b: bleu on ")
+
+
+def test_an_expectation_on_some_directions_tests_only_those(run: Path, tmp_path: Path) -> None:
+    res = _mtbench("report", str(run), "--out", str(tmp_path / "a"), "--claim", "best beats worst on de-en",
+                   "--expect", "best > worst: bleu on wmt22:de-en")
+    assert res.returncode == 0, res.stderr
+    claims = (tmp_path / "a" / "claims.md").read_text(encoding="utf-8")
+    rows = [line for line in claims.splitlines() if line.startswith("| bleu |")]
+    assert len(rows) == 1 and rows[0].startswith("| bleu | wmt22:de-en |")
+    assert "(bleu in 1 of 1 direction(s) on wmt22:de-en), and worse nowhere" in claims
 
 
 @pytest.mark.parametrize("args, needle", [
@@ -94,6 +131,8 @@ def test_verdicts_follow_the_rule(run: Path, tmp_path: Path) -> None:
     (("--expect", "best > worst: bleux"), "metric 'bleux' was not scored: did you mean 'bleu'?"),
     (("--expect", "best worst"), "write SYSTEM_A > SYSTEM_B"),
     (("--claim", "x"), "--claim needs at least one --expect"),
+    (("--expect", "best > worst: bleu on zero-shot"), "no zero-shot direction in this report (its task list marks none"),
+    (("--expect", "best > worst on wmt22:de-fr"), "direction 'wmt22:de-fr' is not scored in this report: did you mean"),
 ])
 def test_a_bad_expectation_is_one_line_and_writes_nothing(run: Path, tmp_path: Path, args: tuple[str, ...],
                                                           needle: str) -> None:

@@ -1,0 +1,107 @@
+"""`mtbench report RUN --x lat.alpha`: each model's x is the setting its `mtbench train`
+checkpoint records, each point is the score the leaderboard shows (recomputed here with
+sacrebleu from the run's outputs), and a model without the setting is said in one line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from tests.conftest import synthetic_layout  # noqa: E402
+
+ALPHAS = (0.1, 0.7)
+
+
+def mtbench(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "mtbench", *args], capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def ablation(tmp_path_factory: pytest.TempPathFactory, tiny_llama_dir: Path) -> dict[str, Any]:
+    """Two LAT models (alpha 0.1 and 0.7, 2 steps each) and the untrained base, scored
+    together on 12 segments of one direction."""
+    from mtbench.train.config import parse_config
+    from mtbench.train.trainer import train
+
+    root = tmp_path_factory.mktemp("ablation")
+    data = synthetic_layout(root / "data", pairs=("de-en",), n=12, systems=(), seed=3)
+    pair = data / "wmt22" / "de-en"
+    src, tgt = (pair / "src.txt"), (pair / "refs" / "ref.A.txt")
+    models = []
+    for alpha in ALPHAS:
+        out = root / f"lat-a{alpha}"
+        cfg = parse_config({"base_model": str(tiny_llama_dir), "out": str(out), "steps": 2, "lr": 1e-3, "batch_size": 4,
+                            "max_length": 512, "seed": 0, "adapter": "alma",
+                            "data": {"src": str(src), "tgt": str(tgt), "src_lang": "de", "tgt_lang": "en"},
+                            "lat": {"alpha": alpha, "conflict_langs": ["cs"]}}, "lat")
+        train(cfg)
+        models.append(out)
+    run = root / "run"
+    proc = mtbench("run", "--tasks", "wmt22:de-en", "--data-dir", str(data), "--model", f"hf:{tiny_llama_dir}",
+                   *(a for m in models for a in ("--model", f"hf:{m}")), "--adapter", "alma", "--max-new-tokens", "8",
+                   "--num-beams", "1", "--device", "cpu", "--metrics", "bleu,chrf", "--significance", "none",
+                   "--out", str(run), "--cache", str(root / "cache.sqlite"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return {"run": run, "models": models, "base": tiny_llama_dir, "refs": tgt}
+
+
+def test_points_are_the_checkpoints_settings_and_the_runs_scores(ablation: dict[str, Any], tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from sacrebleu.metrics import CHRF
+
+    from mtbench.report import plots
+    from mtbench.report.setting_curves import setting_curves, setting_values
+    from mtbench.results import Results
+
+    results = Results.load(ablation["run"])
+    setting = setting_values(results, "lat.alpha")
+    assert setting.values == {f"lat-a{a}+alma": a for a in ALPHAS}
+    assert setting.missing == [f"{ablation['base'].name}+alma (not a `mtbench train` checkpoint)"]
+    drawn: dict[str, Any] = {}
+    def capture(series: dict, colours: Any, out_base: Path, *args: Any, **kw: Any) -> list[Path]:
+        drawn[out_base.name] = dict(series)
+        return []
+
+    monkeypatch.setattr(plots, "curves", capture)
+    setting_curves(results, setting, tmp_path)
+    refs = ablation["refs"].read_text(encoding="utf-8").splitlines()
+    expected = []
+    for alpha in ALPHAS:
+        outputs = [json.loads(line)["output"] for line in
+                   (ablation["run"] / "generations" / "wmt22_de-en" / f"lat-a{alpha}+alma.jsonl").read_text().splitlines()]
+        expected.append((alpha, CHRF().corpus_score(outputs, [refs]).score))
+    assert sorted(drawn) == ["curve-bleu", "curve-chrf"] and list(drawn["curve-chrf"]) == ["wmt22:de-en"]
+    assert all(y > 0 for _, y in expected)  # the tiny models' outputs share characters with the references
+    got = sorted(drawn["curve-chrf"]["wmt22:de-en"])
+    assert [x for x, _ in got] == [x for x, _ in expected]
+    for (_, y), (_, want) in zip(got, expected):
+        assert y == pytest.approx(want, rel=1e-9, abs=1e-9)
+
+
+def test_report_draws_the_curve_and_names_who_is_left_out(ablation: dict[str, Any], tmp_path: Path) -> None:
+    res = mtbench("report", str(ablation["run"]), "--out", str(tmp_path / "r"), "--x", "lat.alpha")
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "r" / "curve-bleu.png").is_file()
+    assert 'alt="curve-bleu"' in (tmp_path / "r" / "index.html").read_text(encoding="utf-8")  # embedded
+    line = [x for x in res.stderr.splitlines() if "--x lat.alpha: not on the curve" in x]
+    assert line == [f"mtbench: --x lat.alpha: not on the curve: {ablation['base'].name}+alma (not a `mtbench train` "
+                    f"checkpoint)"]
+
+
+@pytest.mark.parametrize("key, needle", [
+    ("steps", "a curve needs models trained with at least two values of the training setting steps"),
+    ("lat.alhpa", "(models with it: none;"),
+])
+def test_a_setting_without_two_values_is_one_line_and_writes_nothing(ablation: dict[str, Any], tmp_path: Path,
+                                                                     key: str, needle: str) -> None:
+    res = mtbench("report", str(ablation["run"]), "--out", str(tmp_path / "r"), "--x", key)
+    assert res.returncode == 2 and res.stderr.count("\n") == 1 and needle in res.stderr, res.stderr
+    assert not (tmp_path / "r").exists()

@@ -95,7 +95,8 @@ reproduce-alma: $(STAMP)
 
 # LAT at CPU scale: MLE on en<->de/zh, then LAT stage 2 at alpha 0 (control), 0.05 (the
 # seed's), 0.5 and 2 on 200 segments of wmt22 en-de (supervised) and en-cs (zero-shot);
-# the off-target ratio against alpha is the report's curve-*.png.
+# the claim is tested at the seed's alpha; the other alphas are the ablation, drawn
+# against alpha in the report's curve-*.png.
 REPRO_LAT := runs/repro-lat
 LAT_ALPHAS := 0 0.05 0.5 2
 reproduce-lat: $(STAMP)
@@ -107,19 +108,16 @@ reproduce-lat: $(STAMP)
 	  --train-log $(REPRO_LAT)/smollm2-mle $(foreach a,$(LAT_ALPHAS),--train-log $(REPRO_LAT)/smollm2-lat-a$(a)) \
 	  --title "LAT at CPU scale: SmolLM2-135M-Instruct, MLE on 80 de-en + 80 zh-en pairs (both directions, 40 steps), then stage 2 at four alphas (20 steps); greedy, 64 tokens" \
 	  --claim "Language-aware stage 2 (unlikelihood of the output under a wrong target language) lowers the off-target ratio on zero-shot directions (Zan et al. 2024)" \
-	  --expect "smollm2-lat-a0.05+lat > smollm2-lat-a0+lat: off-target on zero-shot" \
-	  --expect "smollm2-lat-a0.5+lat > smollm2-lat-a0+lat: off-target on zero-shot" \
-	  --expect "smollm2-lat-a2+lat > smollm2-lat-a0+lat: off-target on zero-shot"
+	  --expect "smollm2-lat-a0.05+lat > smollm2-lat-a0+lat: off-target on zero-shot"
 
-# The XGLM study at CPU scale: SmolLM2-135M before and after instruction tuning on
+# The XGLM study at CPU scale: SmolLM2-135M-Instruct before and after instruction tuning on
 # en<->de/zh, on 200 segments of wmt22 en-de (trained) and de-fr, fr-de (unseen, no English).
 REPRO_MFTI := runs/repro-mfti
 reproduce-mfti: $(STAMP)
-	$(VENV)/bin/mtbench train mle trainers/configs/repro-mfti.yaml
+	$(VENV)/bin/mtbench train mfti trainers/configs/repro-mfti.yaml
 	$(VENV)/bin/mtbench run --tasks repro-mfti --out $(REPRO_MFTI)/eval --model smollm2-135m --model hf:$(REPRO_MFTI)/smollm2-mfti
 	rm -rf reports/repro-mfti  # a report adds files, it never deletes any: start clean
 	$(VENV)/bin/mtbench report $(REPRO_MFTI)/eval --out reports/repro-mfti --train-log $(REPRO_MFTI)/smollm2-mfti \
 	  --title "The XGLM study at CPU scale: SmolLM2-135M-Instruct instruction-tuned on 80 de-en + 80 zh-en pairs (both directions), 40 steps; greedy, 64 tokens" \
 	  --claim "Instruction tuning on some translation directions improves directions never seen in training, including those without English (Li et al. 2023)" \
-	  --expect "smollm2-mfti+xglm > smollm2-135m+xglm: bleu,chrf on zero-shot" \
-	  --expect "smollm2-mfti+xglm > smollm2-135m+xglm: bleu,chrf on supervised"
+	  --expect "smollm2-mfti+xglm > smollm2-135m+xglm: bleu,chrf on zero-shot"

@@ -455,9 +455,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--title")
         p.add_argument("--claim", metavar="TEXT", help="the finding the --expect lines test, in one sentence (opens "
                                                       "summary.md and index.html; the table is claims.md)")
-        p.add_argument("--expect", action="append", metavar="'A > B[: METRIC,...]'",
-                       help="system A is better than B (in each metric's own direction) on these metrics (default: all); "
-                            "tested per direction with the report's paired test; repeatable")
+        p.add_argument("--expect", action="append", metavar="'A > B[: METRIC,...][ on zero-shot|supervised|TASK,...]'",
+                       help="system A is better than B (in each metric's own direction) on these metrics (default: all) "
+                            "and directions (default: all); tested per direction with the report's paired test; "
+                            "repeatable (the claim is reproduced only when every one is)")
         p.add_argument("--train-log", action="append", metavar="DIR",
                        help="a `mtbench train` output folder (or its train_log.jsonl): plot its training curves; repeatable")
         p.add_argument("--x", metavar="SETTING | LABEL=V1,V2,...",

@@ -248,7 +248,15 @@ def report_runs(runs: Sequence[RunDir], out_dir: Path, options: ReportOptions = 
         results = merge_runs(runs)
         analyse(results, metric_objects(results, runs, include), options)
     claims = evaluate_claims(results, runs, include, options)  # before anything is written: a bad name is one line
-    write_report(results, out_dir, options, claims)
+    setting = None
+    if options.setting:
+        if len(runs) != 1:
+            raise MtbenchError(f"--x {options.setting}: a training setting is read from one run's models; for several "
+                               f"run directories give --x LABEL=V1,V2,... with one value per run")
+        from mtbench.report.setting_curves import setting_values
+
+        setting = setting_values(runs[0].path, results, options.setting, options.train_logs)
+    write_report(results, out_dir, options, claims, setting)
     return results
 
 
@@ -268,15 +276,11 @@ def evaluate_claims(results: Results, runs: Sequence[RunDir], include: Sequence[
 
 # --- writing -------------------------------------------------------------------------------
 
-def write_report(results: Results, out_dir: Path, options: ReportOptions, claims: Sequence[Any] = ()) -> list[Table]:
+def write_report(results: Results, out_dir: Path, options: ReportOptions, claims: Sequence[Any] = (),
+                 setting: Any = None) -> list[Table]:
     """Leaderboards, details, figures, index.html and the results they show; ``claims``
     (tested expectations) open summary.md and index.html and fill claims.md."""
     check_names(options.view, list(results.models), list(results.tasks))
-    setting = None
-    if options.setting:  # checked before anything is written
-        from mtbench.report.setting_curves import setting_values
-
-        setting = setting_values(results, options.setting, options.train_logs)
     out_dir.mkdir(parents=True, exist_ok=True)
     results.save(out_dir)
     scored_tasks = [results.tasks[t] for t in results.scored_tasks]
@@ -302,9 +306,12 @@ def write_report(results: Results, out_dir: Path, options: ReportOptions, claims
     if setting is not None:
         from mtbench.report.setting_curves import setting_curves
 
-        figures += setting_curves(results, setting, out_dir)
+        curves, notes = setting_curves(results, setting, out_dir)
+        figures += curves
         if setting.missing:
-            print(f"mtbench: --x {setting.key}: not on the curve: {', '.join(setting.missing)}", file=sys.stderr)
+            notes.insert(0, f"--x {setting.key}: not on the curve: {', '.join(setting.missing)}")
+        for note in notes:
+            print(f"mtbench: {note}", file=sys.stderr)
     links = {(t, m): os.path.relpath(source.outputs_file(t, m), out_dir)
              for t, info in results.tasks.items() for m in info.scores}
     scored = [results.tasks[t] for t in results.scored_tasks]

@@ -39,9 +39,10 @@ class Expectation:
 
     @classmethod
     def parse(cls, text: str) -> "Expectation":
-        body, on, scope = text.rpartition(" on ")
-        if not on or ">" in scope:  # no scope (an " on " before the '>' belongs to a name)
-            body, on, scope = text, "", ""
+        # The scope is what follows the last " on " after the '>' (an " on " before it
+        # belongs to a system name).
+        scoped = re.fullmatch(r"(.*>.*?)\s+on(?:\s+([^>]*?))?\s*", text, flags=re.S)
+        body, on, scope = (scoped.group(1), "on", scoped.group(2) or "") if scoped else (text, "", "")
         m = re.fullmatch(r"\s*(.+?)\s*>\s*(.+?)\s*(?::\s*([\w,.\- ]+))?\s*", body)
         directions = tuple(x.strip() for x in scope.split(",") if x.strip())
         if not m or ">" in m.group(2) or (on and not directions):
@@ -72,8 +73,11 @@ class Expectation:
         for d in self.directions:
             if d in GROUPS:
                 group = [t for t in scored if results.tasks[t].zero_shot == (d == "zero-shot")]
+                if not any(results.tasks[t].zero_shot for t in scored):
+                    group = []  # unmarked: "supervised" would silently mean every direction
                 if not group:
-                    marked = "marks none as zero-shot" if d == "zero-shot" else "marks every direction as zero-shot"
+                    marked = "marks none as zero-shot" if not any(results.tasks[t].zero_shot for t in scored) \
+                        else "marks every direction as zero-shot"
                     raise MtbenchError(f"--expect {self.text!r}: no {d} direction in this report (its task list {marked}; "
                                        f"a suite's zero_shot: key says which are)")
                 chosen.update(group)
@@ -81,7 +85,8 @@ class Expectation:
                 chosen.add(d)
             else:
                 raise MtbenchError(f"--expect {self.text!r}: direction {d!r} is not scored in this report: "
-                                   f"{did_you_mean(d, list(GROUPS) + scored)}")
+                                   f"{did_you_mean(d, list(GROUPS) + scored)} (what follows the last ' on ' is the "
+                                   f"directions; rename a system whose name has ' on ' with ?name=)")
         return [t for t in scored if t in chosen]
 
     def scope(self) -> str:
@@ -175,7 +180,7 @@ def _verdict(exp: Expectation, metrics: Sequence[str], findings: Sequence[Findin
 def render_markdown(results_: Sequence[ClaimResult], scope: str) -> str:
     lines = ["# Claims", ""]
     grouped = by_claim(results_)
-    for c in results_:
+    for c in [t for tested in grouped.values() for t in tested]:  # each claim's expectations together
         exp = c.expectation
         tested = grouped[c.claim]
         if c is tested[0]:
@@ -215,12 +220,13 @@ def by_claim(results_: Sequence[ClaimResult]) -> dict[str, list[ClaimResult]]:
 
 
 def render_opening(results_: Sequence[ClaimResult]) -> str:
-    """The lines that open summary.md and leaderboard.md: each claim once, its verdict,
+    """The lines that open summary.md: each claim once, its verdict,
     and with several expectations the verdict of each."""
     parts = []
     for claim, tested in by_claim(results_).items():
         if len(tested) == 1:
-            parts.append(f"> {claim}\n\n**Verdict: {tested[0].verdict}** — {tested[0].reason} (claims.md).\n\n")
+            parts.append(f"> {claim}\n\n**Verdict: {tested[0].verdict}** — {tested[0].reason} "
+                         f"(`{tested[0].expectation.text}`; claims.md).\n\n")
             continue
         lines = [f"> {claim}", "",
                  f"**Verdict: {combined_verdict([c.verdict for c in tested])}** — {len(tested)} expectations, "

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -275,12 +276,15 @@ def render_summary(tables: list[Table], results: Results) -> str:
     return "\n".join(lines) + "\n"
 
 
+_TEX = {"\\": r"\textbackslash{}", "_": r"\_", "&": r"\&", "%": r"\%", "#": r"\#", "$": r"\$", "{": r"\{",
+        "}": r"\}", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}", "->": r"$\rightarrow$", "—": "---",
+        "–": "--", "·": "$\\cdot$", MARK_UNDER_TEST: r"$\triangleright$", "<": r"$<$", ">": r"$>$", "`": ""}
+# One pass, so a replacement's own braces and backslashes are never escaped again.
+_TEX_PATTERN = re.compile("|".join(re.escape(k) for k in sorted(_TEX, key=len, reverse=True)))
+
+
 def _esc_tex(text: str) -> str:
-    for a, b in (("\\", r"\textbackslash{}"), ("_", r"\_"), ("&", r"\&"), ("%", r"\%"), ("#", r"\#"),
-                 ("$", r"\$"), ("->", r"$\rightarrow$"), ("—", "---"), ("–", "--"), ("·", "$\\cdot$"),
-                 (MARK_UNDER_TEST, r"$\triangleright$"), ("<", r"$<$"), ("`", "")):
-        text = text.replace(a, b)
-    return text
+    return _TEX_PATTERN.sub(lambda m: _TEX[m.group(0)], text)
 
 
 def render_latex(tables: list[Table], results: Results) -> str:

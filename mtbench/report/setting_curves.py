@@ -19,6 +19,7 @@ from mtbench.errors import MtbenchError
 from mtbench.report import plots
 from mtbench.report.scope import limit_note, scope_line, segments_phrase
 from mtbench.results import Results
+from mtbench.models.fingerprint import weights_sha256
 from mtbench.textio import read_json
 
 TRAIN_RECORD = "mtbench_train.json"
@@ -31,19 +32,29 @@ class SettingValues:
     missing: list[str]  # "model (why)" for models left out
 
 
-def _checkpoint(results: Results, model: str, train_logs: Sequence[str]) -> Path | None:
-    by_name = {Path(p).name: Path(p) for p in train_logs if Path(p).is_dir()}
-    for run in results.runs:
-        manifest_path = Path(run) / "manifest.json"
-        if not manifest_path.is_file():
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data = read_json(path)
+    except (OSError, ValueError) as exc:
+        raise MtbenchError(f"--x: cannot read {path} ({exc}); is it a file mtbench wrote?") from None
+    if not isinstance(data, dict):
+        raise MtbenchError(f"--x: {path} is not a JSON object; is it a file mtbench wrote?")
+    return data
+
+
+def _checkpoint(fingerprint: dict[str, Any], by_name: dict[str, Path]) -> tuple[Path | None, str]:
+    """The `mtbench train` folder whose weights the run loaded, or why there is none."""
+    loaded = fingerprint.get("model")
+    if not loaded:
+        return None, "no checkpoint folder in the run's manifest"
+    for folder in dict.fromkeys((Path(loaded), by_name.get(Path(loaded).name))):
+        if folder is None or not (folder / TRAIN_RECORD).is_file():
             continue
-        loaded = (read_json(manifest_path).get("models", {}).get(model, {}).get("fingerprint") or {}).get("model")
-        if not loaded:
-            continue
-        for folder in (Path(loaded), by_name.get(Path(loaded).name)):
-            if folder is not None and (folder / TRAIN_RECORD).is_file():
-                return folder
-    return None
+        want = fingerprint.get("weights_sha256")
+        if want and weights_sha256(folder) != want:  # retrained since the run: its record is not the run's model
+            return None, f"{folder}'s weights are not the ones the run loaded"
+        return folder, ""
+    return None, "not a `mtbench train` checkpoint"
 
 
 def _lookup(config: Any, key: str) -> Any:
@@ -52,17 +63,27 @@ def _lookup(config: Any, key: str) -> Any:
     return config
 
 
-def setting_values(results: Results, key: str, train_logs: Sequence[str] = ()) -> SettingValues:
-    """Each model's value of the training setting ``key``; a one-line error when fewer
-    than two models have distinct values (no curve to draw)."""
+def setting_values(run_dir: Path, results: Results, key: str, train_logs: Sequence[str] = ()) -> SettingValues:
+    """Each model's value of the training setting ``key``, from the checkpoints that
+    ``run_dir``'s manifest says were loaded (or ``--train-log`` folders of the same name
+    and weights); a one-line error when fewer than two models have distinct values."""
+    names = [Path(p).name for p in train_logs]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise MtbenchError(f"--x {key}: several --train-log folders are named {', '.join(twice)}; a model is matched to "
+                           f"its folder by name, so give each checkpoint a folder name of its own")
+    by_name = {Path(p).name: Path(p) for p in train_logs if Path(p).is_dir()}
+    manifest_path = run_dir / "manifest.json"
+    manifest = _read(manifest_path) if manifest_path.is_file() else {}
     values: dict[str, float] = {}
     missing: list[str] = []
     for model in results.models:
-        folder = _checkpoint(results, model, train_logs)
+        entry = (manifest.get("models") or {}).get(model) or {}
+        folder, why = _checkpoint(entry.get("fingerprint") or {}, by_name)
         if folder is None:
-            missing.append(f"{model} (not a `mtbench train` checkpoint)")
+            missing.append(f"{model} ({why})")
             continue
-        value = _lookup(read_json(folder / TRAIN_RECORD).get("config", {}), key)
+        value = _lookup(_read(folder / TRAIN_RECORD).get("config", {}), key)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             missing.append(f"{model} (no number at {key} in {folder / TRAIN_RECORD})")
             continue
@@ -81,15 +102,17 @@ def setting_values(results: Results, key: str, train_logs: Sequence[str] = ()) -
     return SettingValues(key, values, missing)
 
 
-def setting_curves(results: Results, setting: SettingValues, out_dir: Path) -> list[Path]:
+def setting_curves(results: Results, setting: SettingValues, out_dir: Path) -> tuple[list[Path], list[str]]:
     """``curve-<metric>.png/.pdf``: each metric (display scale) against the setting, one
-    line per scored direction."""
+    line per scored direction; and what could not be drawn (said by the caller)."""
     scored = [results.tasks[t] for t in results.scored_tasks]
     colours = plots.system_colours([t.name for t in scored])
     what = f"{segments_phrase(scored)}{limit_note(results)}"
     points = ", ".join(f"{m} ({x:g})" for m, x in sorted(setting.values.items(), key=lambda kv: kv[1]))
-    subtitle = f"points: {points}\n{scope_line(results, scored, with_test=False)}"
+    subtitle = (f"points: {points}\n{scope_line(results, scored, with_test=False)} · no error bars: "
+                f"paired significance in leaderboard.md")
     figs: list[Path] = []
+    notes: list[str] = []
     for metric, info in results.metrics.items():
         series: dict[str, list[tuple[float, float]]] = {}
         for task in scored:
@@ -98,6 +121,9 @@ def setting_curves(results: Results, setting: SettingValues, out_dir: Path) -> l
                 if score is not None:
                     series.setdefault(task.name + (" (zero-shot)" if task.zero_shot else ""), []).append(
                         (x, info.display(score.score)))
+        lonely = [k for k, v in series.items() if len(v) < 2]
+        if lonely:
+            notes.append(f"--x {setting.key}: {metric} on {', '.join(lonely)} has a score for one model only: no line")
         series = {k: v for k, v in series.items() if len(v) > 1}
         if not series:
             continue
@@ -107,7 +133,7 @@ def setting_curves(results: Results, setting: SettingValues, out_dir: Path) -> l
                              f"{metric}{' on ' + next(iter(series)) if len(series) == 1 else ''} against "
                              f"{setting.key} — {what}", subtitle,
                              logx=_spans_decades(list(setting.values.values())))
-    return figs
+    return figs, notes
 
 
 def _spans_decades(xs: Sequence[float]) -> bool:

@@ -62,16 +62,16 @@ def test_points_are_the_checkpoints_settings_and_the_runs_scores(ablation: dict[
     from mtbench.results import Results
 
     results = Results.load(ablation["run"])
-    setting = setting_values(results, "lat.alpha")
+    setting = setting_values(ablation["run"], results, "lat.alpha")
     assert setting.values == {f"lat-a{a}+alma": a for a in ALPHAS}
     assert setting.missing == [f"{ablation['base'].name}+alma (not a `mtbench train` checkpoint)"]
     drawn: dict[str, Any] = {}
-    def capture(series: dict, colours: Any, out_base: Path, *args: Any, **kw: Any) -> list[Path]:
+    def capture(series: dict, colours: Any, out_base: Path, *args: Any, **kw: Any) -> list[Path]:  # the drawn points
         drawn[out_base.name] = dict(series)
         return []
 
     monkeypatch.setattr(plots, "curves", capture)
-    setting_curves(results, setting, tmp_path)
+    assert setting_curves(results, setting, tmp_path) == ([], [])
     refs = ablation["refs"].read_text(encoding="utf-8").splitlines()
     expected = []
     for alpha in ALPHAS:
@@ -104,4 +104,32 @@ def test_a_setting_without_two_values_is_one_line_and_writes_nothing(ablation: d
                                                                      key: str, needle: str) -> None:
     res = mtbench("report", str(ablation["run"]), "--out", str(tmp_path / "r"), "--x", key)
     assert res.returncode == 2 and res.stderr.count("\n") == 1 and needle in res.stderr, res.stderr
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_checkpoint_retrained_since_the_run_is_not_put_on_the_curve(ablation: dict[str, Any]) -> None:
+    """Its mtbench_train.json describes other weights than the ones the run scored."""
+    from mtbench.report.setting_curves import setting_values
+    from mtbench.results import Results
+
+    weights = ablation["models"][1] / "model.safetensors"
+    original = weights.read_bytes()
+    try:
+        weights.write_bytes(original + b" ")
+        with pytest.raises(Exception, match="lat.alpha: a curve needs models trained with at least two values"):
+            setting_values(ablation["run"], Results.load(ablation["run"]), "lat.alpha")
+        res = mtbench("report", str(ablation["run"]), "--out", "/nonexistent/never", "--x", "lat.alpha")
+        assert res.returncode == 2 and "weights are not the ones the run loaded" in res.stderr, res.stderr
+    finally:
+        weights.write_bytes(original)
+
+
+def test_train_log_folders_with_one_name_are_refused(ablation: dict[str, Any], tmp_path: Path) -> None:
+    a, b = tmp_path / "x" / "final", tmp_path / "y" / "final"
+    for d in (a, b):
+        d.mkdir(parents=True)
+        (d / "train_log.jsonl").write_text('{"step": 1, "loss": 1.0}\n', encoding="utf-8")
+    res = mtbench("report", str(ablation["run"]), "--out", str(tmp_path / "r"), "--x", "lat.alpha",
+                  "--train-log", str(a), "--train-log", str(b))
+    assert res.returncode == 2 and "several --train-log folders are named final" in res.stderr, res.stderr
     assert not (tmp_path / "r").exists()

@@ -82,6 +82,17 @@ def test_malformed_yaml_names_line(tmp_path: Path, capsys) -> None:
     assert str(cfg) in err and "line" in err
 
 
+def test_a_key_given_twice_is_an_error_not_the_last_one_winning(tmp_path: Path, capsys) -> None:
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text("tasks: wmt22:de-en\nlimit: 20\nmetrics: [bleu]\nlimit: 200\n", encoding="utf-8")
+    err = _error(capsys, ["validate", str(cfg)])
+    assert f"{cfg} line 4" in err and "key 'limit' is given twice (lines 2 and 4), keep one" in err
+    from mtbench.yamlio import load_yaml  # a YAML merge key may still be overridden
+
+    (tmp_path / "m.yaml").write_text("a: &d {x: 1, y: 2}\nb:\n  <<: *d\n  x: 3\n", encoding="utf-8")
+    assert load_yaml(tmp_path / "m.yaml") == {"a": {"x": 1, "y": 2}, "b": {"x": 3, "y": 2}}
+
+
 def test_unknown_config_key(tmp_path: Path, capsys) -> None:
     cfg = tmp_path / "run.yaml"
     cfg.write_text("tasks: wmt22:de-en\nmetric: [bleu]\n", encoding="utf-8")

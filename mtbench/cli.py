@@ -202,9 +202,16 @@ def _report_options(args: argparse.Namespace, runs: list, title: str):
     if args.claim and not expectations:
         raise MtbenchError("--claim needs at least one --expect 'A > B[: metric,...]' to test it against")
     options = ReportOptions.from_config(config, args.title or title, args.train_log or (), args.claim or "", expectations)
-    if args.x and "=" not in args.x:  # a training setting read from each model's checkpoint
-        options = replace(options, setting=args.x)
-    return options
+    labelled = [x for x in args.x or () if "=" in x]
+    keys = tuple(x for x in args.x or () if "=" not in x)  # training settings read from each model's checkpoint
+    if len(labelled) > 1 or (labelled and keys):
+        raise MtbenchError(f"--x {labelled[-1]}: one LABEL=V1,V2,... per report (it gives each run directory its x), "
+                           f"without training settings (those are read from one run's models); repeat --x only "
+                           f"with training settings such as lr or steps")
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    if twice:
+        raise MtbenchError(f"--x {twice[0]} is given twice; name each training setting once")
+    return replace(options, settings=keys) if keys else options
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -231,8 +238,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     options = _report_options(args, runs, f"mtbench report: {', '.join(r.path.name for r in runs)}")
     analyze = _compare_analyze_pair(args, runs)  # checked before anything is written
     report_runs(runs, out, options, [Path(p) for p in args.include_path or []])
-    if args.x and "=" in args.x:
-        _, notes = series_curves(runs, args.x, out)
+    for spec in [x for x in args.x or () if "=" in x]:
+        _, notes = series_curves(runs, spec, out)
         for note in notes:
             print(f"mtbench: warning: {note}", file=sys.stderr)
     print((out / "leaderboard.md").read_text(encoding="utf-8"))
@@ -461,10 +468,11 @@ def build_parser() -> argparse.ArgumentParser:
                             "repeatable (the claim is reproduced only when every one is)")
         p.add_argument("--train-log", action="append", metavar="DIR",
                        help="a `mtbench train` output folder (or its train_log.jsonl): plot its training curves; repeatable")
-        p.add_argument("--x", metavar="SETTING | LABEL=V1,V2,...",
-                       help="draw metric-vs-x curves: a training setting read from each model's `mtbench train` "
-                            "checkpoint (e.g. lat.alpha, steps, lr), or one x value per run directory "
-                            "(e.g. step=100,200,400)")
+        p.add_argument("--x", metavar="SETTING | LABEL=V1,V2,...", action="append",
+                       help="draw metric-vs-x curves (curve-METRIC.png): a training setting read from each model's "
+                            "`mtbench train` checkpoint (e.g. lat.alpha, steps, lr; a curve links models trained alike "
+                            "in every other setting; repeatable, then curve-METRIC-SETTING.png), or one x value per "
+                            "run directory (e.g. step=100,200,400)")
         if name == "compare":
             p.add_argument("--analyze", metavar="A,B",
                            help="also write the two-system analysis of A and B into OUT/analysis-A-vs-B/")

@@ -22,7 +22,7 @@ import numpy as np
 from mtbench.errors import MtbenchError
 from mtbench.metrics.base import Metric
 from mtbench.report import plots
-from mtbench.report.details import write_details
+from mtbench.report.details import file_slug, write_details
 from mtbench.report.drawing import FigureJob, draw_all
 from mtbench.report.failures import ANY, FailureTable, failures_html, write_failures
 from mtbench.report.html import render_html
@@ -48,7 +48,7 @@ class ReportOptions:
     train_logs: tuple[str, ...] = ()  # trainer checkpoints / train_log.jsonl files to plot
     claim: str = ""  # the sentence the expectations test (a paper's finding)
     expectations: tuple[Any, ...] = ()  # mtbench.report.claims.Expectation
-    setting: str = ""  # a training setting (e.g. lat.alpha): metric-vs-setting curves (mtbench.report.setting_curves)
+    settings: tuple[str, ...] = ()  # training settings (e.g. lat.alpha): metric-vs-setting curves (mtbench.report.setting_curves)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], title: str, train_logs: Sequence[str] = (), claim: str = "",
@@ -151,19 +151,33 @@ def metric_objects(results: Results, runs: Sequence[RunDir], include: Sequence[P
     return out
 
 
-def analyse(results: Results, metrics: dict[str, Metric], options: ReportOptions) -> None:
-    """Significance (with the pairwise matrices the figures will show) into ``results``."""
+def analyse(results: Results, metrics: dict[str, Metric], options: ReportOptions, curves: Sequence[str] = ()) -> None:
+    """Significance (with the pairwise matrices the figures will show, and those that
+    mark the points of ``--x`` curves over the models ``curves``) into ``results``."""
     check_names(options.view, list(results.models), list(results.tasks))
     source = SegmentSource(results)
     add_significance(results, source.statistics, metrics, options.significance,
-                     pairwise_plan(results, options.view, options.significance.baseline))
+                     _pairwise_plan(results, options, curves))
 
 
-def _analysis_is_current(results: Results, options: ReportOptions) -> bool:
+def _pairwise_plan(results: Results, options: ReportOptions, curves: Sequence[str]) -> dict[str, dict[str, list[str]]]:
+    """The figures' matrices, each direction's widened by the curves' models scored there
+    (a direction without a figure gets a matrix of those alone: nothing draws it)."""
+    plan = pairwise_plan(results, options.view, options.significance.baseline)
+    for task_name in results.scored_tasks if curves else ():
+        for metric in results.metrics:
+            on_curve = [m for m in curves if results.tasks[task_name].score(m, metric) is not None]
+            shown = plan.get(task_name, {}).get(metric, [])
+            widened = shown + [m for m in on_curve if m not in shown]
+            if len(widened) >= 2:
+                plan.setdefault(task_name, {})[metric] = widened
+    return plan
+
+
+def _analysis_is_current(results: Results, options: ReportOptions, curves: Sequence[str] = ()) -> bool:
     if results.significance.settings() != options.significance.settings():
         return False
-    wanted = (pairwise_plan(results, options.view, options.significance.baseline)
-              if options.significance.test != "none" else {})
+    wanted = (_pairwise_plan(results, options, curves) if options.significance.test != "none" else {})
     have = {t: {m: p.systems for m, p in per.items()} for t, per in results.significance.pairwise.items()}
     return wanted == have
 
@@ -240,23 +254,24 @@ def report_runs(runs: Sequence[RunDir], out_dir: Path, options: ReportOptions = 
         raise MtbenchError(f"--out {out_dir} is a run directory: a report never writes into one; give a folder of "
                            f"its own (default for one run: RUN_DIR/report)")
     load_plugins(runs, include)
+    if options.settings and len(runs) != 1:
+        raise MtbenchError(f"--x {options.settings[0]}: a training setting is read from one run's models; for "
+                           f"several run directories give --x LABEL=V1,V2,... with one value per run")
+    settings = []
     if len(runs) == 1:
         results = Results.load(runs[0].path)
-        if not _analysis_is_current(results, options):
-            analyse(results, metric_objects(results, runs, include), options)
+        if options.settings:  # before the statistics: the curves' points get a pairwise test of their own
+            from mtbench.report.setting_curves import setting_values
+
+            settings = [setting_values(runs[0].path, results, key, options.train_logs) for key in options.settings]
+        curves = list(dict.fromkeys(m for s in settings for m in s.values))
+        if not _analysis_is_current(results, options, curves):
+            analyse(results, metric_objects(results, runs, include), options, curves)
     else:
         results = merge_runs(runs)
         analyse(results, metric_objects(results, runs, include), options)
     claims = evaluate_claims(results, runs, include, options)  # before anything is written: a bad name is one line
-    setting = None
-    if options.setting:
-        if len(runs) != 1:
-            raise MtbenchError(f"--x {options.setting}: a training setting is read from one run's models; for several "
-                               f"run directories give --x LABEL=V1,V2,... with one value per run")
-        from mtbench.report.setting_curves import setting_values
-
-        setting = setting_values(runs[0].path, results, options.setting, options.train_logs)
-    write_report(results, out_dir, options, claims, setting)
+    write_report(results, out_dir, options, claims, settings)
     return results
 
 
@@ -277,7 +292,7 @@ def evaluate_claims(results: Results, runs: Sequence[RunDir], include: Sequence[
 # --- writing -------------------------------------------------------------------------------
 
 def write_report(results: Results, out_dir: Path, options: ReportOptions, claims: Sequence[Any] = (),
-                 setting: Any = None) -> list[Table]:
+                 settings: Sequence[Any] = ()) -> list[Table]:
     """Leaderboards, details, figures, index.html and the results they show; ``claims``
     (tested expectations) open summary.md and index.html and fill claims.md."""
     check_names(options.view, list(results.models), list(results.tasks))
@@ -303,15 +318,17 @@ def write_report(results: Results, out_dir: Path, options: ReportOptions, claims
         from mtbench.report.training import training_curves
 
         figures += training_curves(options.train_logs, out_dir)
-    if setting is not None:
+    setting_notes: list[str] = []
+    for setting in settings:
         from mtbench.report.setting_curves import setting_curves
 
-        curves, notes = setting_curves(results, setting, out_dir)
+        curves, notes = setting_curves(results, setting, out_dir, named_by_key=len(settings) > 1)
         figures += curves
         if setting.missing:
             notes.insert(0, f"--x {setting.key}: not on the curve: {', '.join(setting.missing)}")
         for note in notes:
             print(f"mtbench: {note}", file=sys.stderr)
+        setting_notes += notes
     links = {(t, m): os.path.relpath(source.outputs_file(t, m), out_dir)
              for t, info in results.tasks.items() for m in info.scores}
     scored = [results.tasks[t] for t in results.scored_tasks]
@@ -322,7 +339,7 @@ def write_report(results: Results, out_dir: Path, options: ReportOptions, claims
                   f"scope: {scope_line(results, scored, with_test=False)}",
                   f"significance: {significance_phrase(results.significance)}"
                   + (f" (`{results.significance.signature}`)" if results.significance.signature else "")]
-    provenance += [f"note: {n}" for n in run_notes(results)]
+    provenance += [f"note: {n}" for n in run_notes(results) + setting_notes]
     if claims:
         from mtbench.report.claims import provenance_lines
 
@@ -381,7 +398,7 @@ def _figures(results: Results, tables: list[Table], source: SegmentSource, out_d
         if not systems:
             continue
         info = tab.metric
-        slug = _slug(info.name)
+        slug = file_slug(info.name)
         cols = tab.columns + [a for a in tab.average_columns if a != "avg"]
         values = {s: [tab.row(s).value(c) for c in cols] for s in systems}
         shown = f"{subtitle} · {_shown_phrase(len(systems), len(tab.rows), view, len(under_test & set(systems)))}"
@@ -403,7 +420,7 @@ def _figures(results: Results, tables: list[Table], source: SegmentSource, out_d
         task_segments = segments_phrase([task]) + limit_note(results)
         for tab in tables:
             info = tab.metric
-            slug = f"{_slug(info.name)}-{_slug(task_name)}"
+            slug = f"{file_slug(info.name)}-{file_slug(task_name)}"
             n_task = len(task.models_with(info.name))
             pw = sig.pairwise.get(task_name, {}).get(info.name)
             if pw is not None:
@@ -495,10 +512,6 @@ def _worst(results: Results, source: SegmentSource, tables: list[Table]) -> dict
     return out
 
 
-def _slug(name: str) -> str:
-    return "".join(c if c.isalnum() else "_" for c in name.replace("++", "pp"))
-
-
 # --- metric against one x value per run ------------------------------------------------------
 
 def series_curves(runs: Sequence[RunDir], spec: str, out_dir: Path) -> tuple[list[Path], list[str]]:
@@ -537,7 +550,7 @@ def series_curves(runs: Sequence[RunDir], spec: str, out_dir: Path) -> tuple[lis
         if series:
             info = loaded[0].metrics[metric]
             scored = [loaded[0].tasks[t] for t in loaded[0].scored_tasks]
-            figs += plots.curves(series, plots.system_colours(list(series)), out_dir / f"curve-{_slug(metric)}", label,
+            figs += plots.curves(series, plots.system_colours(list(series)), out_dir / f"curve-{file_slug(metric)}", label,
                                  f"{info.axis_label()}, average over directions",
                                  f"{metric} against {label} — {segments_phrase(scored)}{limit_note(loaded[0])}",
                                  scope_line(loaded[0], scored, with_test=False),

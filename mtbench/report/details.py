@@ -13,7 +13,8 @@ from mtbench.results import Results
 from mtbench.textio import atomic_write_text
 
 
-def _slug(name: str) -> str:
+def file_slug(name: str) -> str:
+    """A metric, task or setting name as part of a report's file names (chrF++ -> chrFpp)."""
     return "".join(c if c.isalnum() else "_" for c in name.replace("++", "pp"))
 
 
@@ -55,7 +56,7 @@ def write_details(out_dir: Path, results: Results, tables: list[Table]) -> list[
     for table in tables:
         text = render_details(results, table)
         if text is not None:
-            path = out_dir / f"details-{_slug(table.metric.name)}.md"
+            path = out_dir / f"details-{file_slug(table.metric.name)}.md"
             atomic_write_text(path, text)
             written.append(path)
     return written

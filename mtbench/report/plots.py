@@ -24,6 +24,7 @@ matplotlib.use("Agg")  # files only; no display on servers and CI
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.container import BarContainer  # noqa: E402
+from matplotlib.ticker import NullFormatter  # noqa: E402
 
 from mtbench.report.scope import direction_labels  # noqa: E402
 from mtbench.stop import checkpoint  # noqa: E402
@@ -105,7 +106,7 @@ def _save(fig: Any, out_base: Path) -> list[Path]:
     shown = json.dumps(_read_back(fig), ensure_ascii=False, sort_keys=True)
     paths = []
     for ext in ("png", "pdf"):
-        p = out_base.with_suffix(f".{ext}")
+        p = out_base.with_name(f"{out_base.name}.{ext}")  # not with_suffix: a name like lat-a0.05 keeps its .05
         meta = {FIGURE_TEXT_KEY: shown} if ext == "png" else {"CreationDate": None}
         fig.savefig(p, bbox_inches="tight", metadata=meta)
         paths.append(p)
@@ -182,14 +183,22 @@ def heatmap(columns: Sequence[str], rows: Sequence[str], data: Sequence[Sequence
 
 def curves(series: Mapping[str, Sequence[tuple[float, float]]], colours: Mapping[str, str], out_base: Path,
            xlabel: str, ylabel: str, title: str = "", subtitle: str = "", logx: bool = False,
-           under_test: set[str] = frozenset()) -> list[Path]:
-    """Metric against training step / alpha / data size, one line per series."""
+           under_test: set[str] = frozenset(), point_labels: Mapping[str, Mapping[float, str]] | None = None
+           ) -> list[Path]:
+    """Metric against training step / alpha / data size, one line per series;
+    ``point_labels`` (series -> x -> text) writes a value beside each point."""
     fig, ax = plt.subplots(figsize=(5.6, 3.6))
     for i, (name, points) in enumerate(series.items()):
         pts = sorted(points)
         mine = name in under_test
+        colour = colours.get(name, PALETTE[i % len(PALETTE)])
         ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", markersize=3.5, linewidth=2.2 if mine else 1.5,
-                label=label(name, mine), color=colours.get(name, PALETTE[i % len(PALETTE)]))
+                label=label(name, mine), color=colour)
+        for x, y in pts:
+            text = (point_labels or {}).get(name, {}).get(x)
+            if text:
+                ax.annotate(text, (x, y), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8,
+                            color=colour)
     xs = sorted({p[0] for points in series.values() for p in points})
     if logx:  # symlog keeps a 0 (the control of an ablation) on the axis
         positive = [x for x in xs if x > 0]
@@ -197,8 +206,11 @@ def curves(series: Mapping[str, Sequence[tuple[float, float]]], colours: Mapping
             ax.set_xscale("symlog", linthresh=positive[0])
         else:
             ax.set_xscale("log")
-    if 1 < len(xs) <= 8:  # an ablation's few settings: label each one
+    if 1 < len(xs) <= 8:  # an ablation's few settings: label each one, and only those
         ax.set_xticks(xs, [f"{x:g}" for x in xs])
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    if point_labels:
+        ax.margins(y=0.15)  # room for the labels above the highest points
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     _titles(fig, ax, title, subtitle)

@@ -52,3 +52,18 @@ def test_read_train_log_names_series_by_folder(tmp_path: Path) -> None:
     folder = _write_log(tmp_path / "ckpt-a", [{"step": 1, "loss": 2.5, "lr": 0.1}])
     name, rows = read_train_log(folder)
     assert name == "ckpt-a" and rows[0]["loss"] == pytest.approx(2.5)
+
+
+def test_checkpoints_named_like_numbers_get_a_figure_each(tmp_path: Path) -> None:
+    """lat-a0, lat-a0.05, lat-a0.5: a name's ".05" is not a file suffix to replace (it
+    once was, and the a0.5 figure overwrote the a0 and a0.05 ones)."""
+    from mtbench.report.plots import figure_text
+    from mtbench.report.training import training_curves
+
+    logs = [_write_log(tmp_path / f"lat-a{a}", [{"step": s, "loss": 1.0, "nll": 0.9, "ul": float(a) + s} for s in (1, 2)])
+            for a in ("0", "0.05", "0.5")]
+    out = tmp_path / "report"
+    training_curves([str(p) for p in logs], out)
+    for a in ("0", "0.05", "0.5"):
+        png = out / f"training-parts-lat-a{a}.png"
+        assert png.is_file() and f"lat-a{a}: loss parts" in json.dumps(figure_text(png), ensure_ascii=False), a

@@ -85,7 +85,7 @@ def test_summary_puts_metrics_side_by_side(tmp_path: Path) -> None:
     assert text.startswith("# Summary — 100 segments per direction")
 
 
-@pytest.mark.parametrize("suite, n_tasks, n_zero_shot", [("repro-lat", 2, 1), ("repro-mfti", 3, 2), ("mfti-unseen", 18, 10)])
+@pytest.mark.parametrize("suite, n_tasks, n_zero_shot", [("repro-lat", 2, 1), ("repro-lat-ablation", 1, 1), ("repro-mfti", 3, 2), ("mfti-unseen", 18, 10)])
 def test_shipped_training_suites(suite: str, n_tasks: int, n_zero_shot: int) -> None:
     """The suites of the CPU reproductions and the XGLM-study config resolve, mark
     their unseen directions, and carry run settings that validate."""

@@ -210,7 +210,7 @@ def curves(series: Mapping[str, Sequence[tuple[float, float]]], colours: Mapping
         ax.set_xticks(xs, [f"{x:g}" for x in xs])
         ax.xaxis.set_minor_formatter(NullFormatter())
     if point_labels:
-        ax.margins(y=0.15)  # room for the labels above the highest points
+        ax.margins(x=0.08, y=0.15)  # room for the labels above the highest points and at the ends
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     _titles(fig, ax, title, subtitle)

@@ -230,6 +230,7 @@ def _score_run(out: RunDir, log: Log, metrics: Sequence[str] | None, executor: E
     reused = 0
     for task in tasks:
         ref_sha = sha256_lines([f"{k}\t{x}" for k, v in task.refs.items() for x in v])
+        hyp_sha = {m: sha256_lines(lines) for m, lines in task.outputs.items()}
         for name in metric_names:
             metric = instances[name]
             ctx = task.context(preset, metric)
@@ -244,7 +245,7 @@ def _score_run(out: RunDir, log: Log, metrics: Sequence[str] | None, executor: E
                     not_scored.setdefault(task.name, {}).setdefault(name, {})[m] = reason
                 else:
                     judged[m] = lines
-            keys = {m: input_key({"hyp": sha256_lines(lines), "refs": ref_sha, "metric": name,
+            keys = {m: input_key({"hyp": hyp_sha[m], "refs": ref_sha, "metric": name,
                                   "config": metric_config, "preset": preset, "format": SCORE_FORMAT,
                                   **(task.records[m].fingerprint(metric.reads_generation) if metric.reads_generation else {})})
                     for m, lines in judged.items()}
@@ -298,7 +299,7 @@ def _score_run(out: RunDir, log: Log, metrics: Sequence[str] | None, executor: E
 
 
 #: Changes when what a score file holds changes, so older files are recomputed.
-SCORE_FORMAT = 3  # 3: statistics in <metric>.stats.npy, not in the rows
+SCORE_FORMAT = 4  # 3: statistics in <metric>.stats.npy, not in the rows; 4: the corpus file records file sizes
 
 
 def collect_results(out: RunDir, config: Mapping[str, Any], tasks: Sequence[TaskInputs],

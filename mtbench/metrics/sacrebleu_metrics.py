@@ -21,7 +21,7 @@ from sacrebleu.metrics import BLEU, CHRF, TER
 from mtbench.langs import bleu_tokenizer
 from mtbench.metrics.base import Metric, MetricResult, ScoringContext
 from mtbench.metrics.fast_tokenizers import FAST_TOKENIZERS
-from mtbench.metrics.ngram_stats import encode, match_counts
+from mtbench.metrics.ngram_stats import encode, encode_words, match_counts
 
 # sacrebleu warns when a tokenizer other than its favourite is chosen for zh/ja; the
 # choice is deliberate here (scoring presets) and recorded in the signature.
@@ -62,8 +62,6 @@ class Bleu(Metric):
         """(S, L, 2 + 2 * order) statistics, as sacrebleu's BLEU computes them."""
         bleu = self._sacrebleu(ctx)
         refs = list(ctx.references.values())
-        vocab: dict[str, int] = {}
-
         fast = FAST_TOKENIZERS.get(self.tokenizer_for(ctx))
         if fast is not None:  # same output as sacrebleu's tokenizer, several times faster
 
@@ -72,13 +70,8 @@ class Bleu(Metric):
         else:
             prep = bleu._preprocess_segment
 
-        def ids(lines: Sequence[str]) -> list[list[int]]:
-            return [[vocab.setdefault(t, len(vocab)) for t in prep(line).split()] for line in lines]
-
-        ref_ids = [ids(r) for r in refs]
-        hyp_ids = [ids(h) for h in hypotheses.values()]
         order = self.max_ngram_order
-        enc = encode(ref_ids + hyp_ids, as_chars=False)
+        enc = encode_words([[prep(x) for x in doc] for doc in [*refs, *hypotheses.values()]])
         correct = match_counts(enc, len(refs), order, ref_mode="max")[0]  # (S, L, order)
         hyp_len = enc.lengths[len(refs):]  # (S, L)
         ref_lens = enc.lengths[: len(refs)]  # (R, L)
@@ -148,11 +141,9 @@ class Chrf(Metric):
             return list(lines) if self.whitespace else ["".join(x.split()) for x in lines]
 
         parts = [self._triples(encode([strip(d) for d in refs + hyps], as_chars=True), n_refs, self.char_order)]
-        if self.word_order > 0:
-            vocab: dict[str, int] = {}
-            word_docs = [[[vocab.setdefault(w, len(vocab)) for w in chrf._remove_punctuation(x)] for x in d]
-                         for d in refs + hyps]
-            parts.append(self._triples(encode(word_docs, as_chars=False), n_refs, self.word_order))
+        if self.word_order > 0:  # words never hold whitespace: joined with spaces, they split back
+            word_docs = [[" ".join(chrf._remove_punctuation(x)) for x in d] for d in refs + hyps]
+            parts.append(self._triples(encode_words(word_docs), n_refs, self.word_order))
         stats = np.concatenate(parts, axis=-1)  # (R, S, L, 3 * orders)
         if n_refs == 1:
             return stats[0]
@@ -351,16 +342,19 @@ def sentence_bleu_from_stats(stats: np.ndarray, smooth_method: str = "exp",
     out = np.zeros(len(stats))
     if not len(scored):
         return out
-    logs = np.array([[math.log(p) if p != 0.0 else _LOG_ZERO for p in row] for row in precision[scored].tolist()])
+    precision = precision[scored]
+    logs = np.full(precision.shape, _LOG_ZERO)
+    nonzero = precision != 0.0
+    logs[nonzero] = list(map(math.log, precision[nonzero].tolist()))
     log_sum = np.zeros(len(scored))
     for n in range(order):  # Python's sum: left to right, only the counted orders (adding 0.0 is exact)
         log_sum = log_sum + np.where(counted[scored, n], logs[:, n], 0.0)
-    mean = (log_sum / eff[scored]).tolist()
-    short = (sys_len[scored] < ref_len[scored]).tolist()
-    ratio = (ref_len[scored] / np.where(sys_len[scored] > 0, sys_len[scored], 1.0)).tolist()
-    bp = [(math.exp(1 - r) if s > 0 else 0.0) if is_short else 1.0
-          for is_short, r, s in zip(short, ratio, sys_len[scored].tolist())]
-    out[scored] = [b * math.exp(m) for b, m in zip(bp, mean)]
+    mean = log_sum / eff[scored]
+    short = sys_len[scored] < ref_len[scored]
+    bp = np.ones(len(scored))
+    ratio = ref_len[scored][short] / sys_len[scored][short]  # sys_len 0 is no match: never scored
+    bp[short] = list(map(math.exp, (1 - ratio).tolist()))
+    out[scored] = bp * np.array(list(map(math.exp, mean.tolist())))
     return out
 
 

@@ -68,6 +68,7 @@ class SegmentSource:
     def __init__(self, results: Results) -> None:
         self.results = results
         self._rows: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+        self._outputs: dict[tuple[str, str], list[str]] = {}  # read by the worst-segments table and the viewer
 
     def _model(self, model: str) -> tuple[RunDir, str]:
         info = self.results.models[model]
@@ -89,8 +90,10 @@ class SegmentSource:
         return [r["score"] for r in self.rows(task, model, metric)]
 
     def outputs(self, task: str, model: str) -> list[str]:
-        run, name = self._model(model)
-        return run.read_generation(task, name)
+        if (task, model) not in self._outputs:
+            run, name = self._model(model)
+            self._outputs[task, model] = run.read_generation(task, name)
+        return self._outputs[task, model]
 
     def outputs_file(self, task: str, model: str) -> Path:
         run, name = self._model(model)

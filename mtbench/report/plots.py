@@ -104,11 +104,15 @@ def save(fig: Any, out_base: Path) -> list[Path]:
 def _save(fig: Any, out_base: Path) -> list[Path]:
     out_base.parent.mkdir(parents=True, exist_ok=True)
     shown = json.dumps(_read_back(fig), ensure_ascii=False, sort_keys=True)
+    # The tight box once, measured at the saved dpi: what bbox_inches="tight" finds,
+    # without its extra layout draw per file (a third of a report's drawing time).
+    fig.set_dpi(plt.rcParams["savefig.dpi"])
+    box = fig.get_tightbbox(fig.canvas.get_renderer()).padded(plt.rcParams["savefig.pad_inches"])
     paths = []
     for ext in ("png", "pdf"):
         p = out_base.with_name(f"{out_base.name}.{ext}")  # not with_suffix: a name like lat-a0.05 keeps its .05
         meta = {FIGURE_TEXT_KEY: shown} if ext == "png" else {"CreationDate": None}
-        fig.savefig(p, bbox_inches="tight", metadata=meta)
+        fig.savefig(p, bbox_inches=box, metadata=meta)
         paths.append(p)
     plt.close(fig)
     checkpoint("report", out_base.name)

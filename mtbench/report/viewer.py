@@ -39,6 +39,17 @@ def _round(value: float | None) -> float | None:
     return float(f"{value:.{SIGNIFICANT}g}")
 
 
+_SIGNIFICANT_FORMAT = f"{{:.{SIGNIFICANT}g}}"
+
+
+def _round_all(values: list[float | None]) -> list[float | None]:
+    """``_round`` of every value; a column of finite floats (the usual case) in one
+    C-level pass (350k segment scores for the WMT22/21 files: 0.1 s, not 0.7)."""
+    if all(type(v) is float for v in values) and all(map(math.isfinite, values)):
+        return list(map(float, map(_SIGNIFICANT_FORMAT.format, values)))
+    return [_round(v) for v in values]
+
+
 def _metric_entry(info: MetricInfo) -> dict[str, Any]:
     return {"name": info.name, "label": info.axis_label(), "heading": info.heading(),
             "higher": info.higher_is_better, "failure": info.failure_profile}
@@ -69,7 +80,7 @@ def _system(results: Results, source: "SegmentSource", task: str, model: str, n:
             entry["flags"][metric] = [int(r["id"]) for r in flagged]
             entry["notes"][metric] = [_flag_note(r) for r in flagged]
         else:
-            entry["scores"][metric] = [_round(info.display(r.get("score"))) for r in rows]
+            entry["scores"][metric] = _round_all([info.display(r.get("score")) for r in rows])
     return entry
 
 
@@ -133,11 +144,12 @@ def build_payload(results: Results, source: "SegmentSource", view: ViewOptions =
 
 def embed_payload(payload: dict[str, Any]) -> str:
     """The payload as the text of its ``<script>`` element: JSON, gzip-compressed and
-    base64-encoded (viewer.js inflates it with the browser's DecompressionStream). A
-    third of the JSON's size, which matters on a full test set; and base64 has no
+    base64-encoded (viewer.js inflates it with the browser's DecompressionStream).
+    Under half the JSON's size, which matters on a full test set (level 1: 0.5 s for
+    the 28 MB of the WMT22/21 files, 16% larger than level 5's 1.4 s); and base64 has no
     ``<``, so no output (``</script>``, ``<!--``) can end or change the element."""
     text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return base64.b64encode(gzip.compress(text.encode("utf-8"), compresslevel=5, mtime=0)).decode("ascii")
+    return base64.b64encode(gzip.compress(text.encode("utf-8"), compresslevel=1, mtime=0)).decode("ascii")
 
 
 def decode_payload(text: str) -> dict[str, Any]:

@@ -42,6 +42,21 @@ def test_score_run_redoes_only_what_is_missing(tiny_layout: Path, tmp_path: Path
     assert "- ter" in (out / "run.yaml").read_text()
 
 
+def test_a_score_file_cut_short_is_recomputed(tiny_layout: Path, tmp_path: Path) -> None:
+    # score files are written without fsync; after a crash one may be shorter than the
+    # size its corpus file records, and must not be reused
+    out = tmp_path / "run"
+    _run(tiny_layout, out)
+    before = read_json(out / "results.json")
+    seg = out / "scores" / "wmt22_de-en" / "good" / "bleu.jsonl"
+    seg.write_bytes(seg.read_bytes()[:-1])
+    stats = out / "scores" / "wmt22_de-en" / "bad" / "chrf.stats.npy"
+    stats.write_bytes(b"")
+    assert main(["score", "--run", str(out)]) == 0
+    assert read_json(out / "manifest.json")["work"]["scores_computed"] == 2
+    assert read_json(out / "results.json") == before
+
+
 def test_changed_generation_is_rescored(tiny_layout: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
     _run(tiny_layout, out)

@@ -8,7 +8,8 @@
 Everything comes from the run's own files (``results.json`` and
 ``scores/<task>/<model>/<metric>.jsonl``) through ``Results.load`` and ``RunDir``, so the
 frames hold exactly the numbers the leaderboards show, never a recomputation. pandas is
-an optional dependency (the ``metrics`` extra): it is imported only here, on use.
+imported on use (it costs ~0.5 s to import, which a run that never asks for frames
+should not pay).
 """
 
 from __future__ import annotations
@@ -32,11 +33,8 @@ SIGNIFICANCE_COLUMNS = ["task", "metric", "system_a", "system_b", "p_value", "de
 
 
 def _pandas() -> Any:
-    try:
-        import pandas
-    except ImportError:
-        raise MtbenchError("mtbench.load_run/load_runs need pandas, which is not installed: "
-                           "pip install pandas (or pip install 'mtbench[metrics]')") from None
+    import pandas
+
     return pandas
 
 

@@ -169,9 +169,8 @@ class RunDir:
         try:
             summary = read_json(corpus)
             sizes = summary.get("file_sizes") or {}
-            return (summary.get("input_sha256") == input_sha
-                    and sizes.get(seg.name) == seg.stat().st_size
-                    and sizes.get(self.stats_path(task, model, metric).name) == self.stats_path(task, model, metric).stat().st_size)
+            return summary.get("input_sha256") == input_sha and all(
+                sizes.get(f.name) == f.stat().st_size for f in (seg, self.stats_path(task, model, metric)))
         except (OSError, ValueError, AttributeError):
             return False
 

@@ -209,6 +209,9 @@ def replica_envs(dp: int, tp: int, env: dict[str, str]) -> list[dict[str, str]]:
 # ---------------------------------------------------------------- worker process
 
 
+_POLL_SECONDS = 1.0  # how often a reply's wait looks whether the worker still lives
+
+
 class Worker:
     """One worker process: JSONL in, JSONL out, stderr kept for error messages."""
 
@@ -264,15 +267,27 @@ class Worker:
             raise MtbenchError(f"vLLM worker{self.label} is gone ({self.cause()})") from None
 
     def receive(self, timeout: float | None, what: str) -> dict[str, Any]:
-        try:
-            line = self.lines.get(timeout=timeout)
-        except Empty:
-            self.kill()
-            raise MtbenchError(f"vLLM worker{self.label} gave no answer to {what} within {timeout:.0f} s; "
-                               "see its log (log_file=...) or raise the timeout") from None
+        deadline = None if timeout is None else time.monotonic() + timeout
+        line: str | None = None
+        while True:
+            wait = _POLL_SECONDS if deadline is None else min(_POLL_SECONDS, max(deadline - time.monotonic(), 0.0))
+            try:
+                line = self.lines.get(timeout=wait)
+                break
+            except Empty:
+                # The worker's engine processes inherit its stdout: when the worker dies
+                # they keep the pipe open, and no end of file ever comes. So look.
+                if self.proc.poll() is not None and self.lines.empty():
+                    line = None
+                    break
+                if deadline is not None and time.monotonic() >= deadline:
+                    self.kill()
+                    raise MtbenchError(f"vLLM worker{self.label} gave no answer to {what} within {timeout:.0f} s; "
+                                       "see its log (log_file=...) or raise the timeout") from None
         if line is None:
             self.proc.wait()
             time.sleep(0.2)  # let the stderr pump catch the last lines
+            self.kill()  # the engine processes it left behind
             raise MtbenchError(f"vLLM worker{self.label} exited (status {self.proc.returncode}) during {what}: "
                                f"{self.cause()}")
         try:
@@ -294,20 +309,23 @@ class Worker:
             try:
                 self.proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
-                self.kill()
+                pass
+        self.kill()  # still running, or engine processes a dead worker left behind
 
     def kill(self) -> None:
-        """End the worker and the engine processes it started (its own session)."""
-        if self.proc.poll() is None:
+        """End the worker and the engine processes it started (its own session, whose
+        group outlives the worker while an engine process is left in it)."""
+        try:
+            os.killpg(self.proc.pid, 15)
+            self.proc.wait(timeout=10)
+        except ProcessLookupError:
+            pass  # the worker and every process of its group are gone
+        except (OSError, subprocess.TimeoutExpired):
             try:
-                os.killpg(self.proc.pid, 15)
-                self.proc.wait(timeout=10)
-            except (OSError, subprocess.TimeoutExpired):
-                try:
-                    os.killpg(self.proc.pid, 9)
-                except OSError:
-                    pass
-                self.proc.wait()
+                os.killpg(self.proc.pid, 9)
+            except OSError:
+                pass
+            self.proc.wait()
 
 
 def _close_all(ref: "weakref.ref[VLLMBackend]") -> None:

@@ -43,9 +43,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
+import threading
+import time
 from collections import defaultdict
 from typing import Any, Callable, Sequence, TextIO
+
+PARENT_POLL_SECONDS = 0.5  # how soon a worker whose mtbench died ends
 
 PROTOCOL = 1
 EXTRA_ARG = "no_repeat_ngram_size"  # SamplingParams.extra_args key read by the processor
@@ -360,21 +365,26 @@ def register_module() -> None:
 
 
 def follow_parent() -> None:
-    """Linux: the kernel SIGKILLs this worker when the mtbench process that started it
-    dies, even by SIGKILL (prctl PR_SET_PDEATHSIG). The same as mtbench.proc, which this
-    stdlib-only file cannot import from the vLLM interpreter."""
+    """The worker ends, with the engine processes of its session, when the mtbench
+    process that started it is gone, even by SIGKILL: a thread watches the parent's
+    pid. Not prctl's PR_SET_PDEATHSIG: that follows the *thread* that started the
+    worker, and mtbench may start it from a thread that ends long before mtbench does
+    (the kernel then SIGKILLs a worker whose mtbench is alive and waiting for it)."""
     parent = os.environ.get("MTBENCH_PARENT_PID", "")
-    if not sys.platform.startswith("linux") or not parent.isdigit():
+    if not parent.isdigit():
         return
-    import ctypes
-    import signal
-
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != int(parent):
+    pid = int(parent)
+    if os.getppid() != pid:
         os._exit(1)  # mtbench died before the worker could follow it
+
+    def watch() -> None:
+        while os.getppid() == pid:
+            time.sleep(PARENT_POLL_SECONDS)
+        if os.getpgrp() == os.getpid():  # our own session (as mtbench starts us): the engines too
+            os.killpg(os.getpgrp(), signal.SIGKILL)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="follow-parent", daemon=True).start()
 
 
 def main() -> int:

@@ -26,11 +26,11 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Callable
+from typing import Callable, Sequence
 
 from sacrebleu.tokenizers.tokenizer_zh import TokenizerZh
 
-__all__ = ["tokenize_13a", "tokenize_zh", "FAST_TOKENIZERS"]
+__all__ = ["tokenize_13a", "tokenize_zh", "tokenize_13a_joined", "FAST_TOKENIZERS", "SEPARATOR"]
 
 # sacrebleu's TokenizerRegexp patterns (exact path).
 _PUNCT = re.compile(r"([\{-\~\[-\` -\&\(-\+\:-\@\/])")
@@ -43,6 +43,8 @@ _DOT_COMMA = re.compile(r"([.,])(?:(?<=[^0-9].)|(?=[^0-9]))")
 # never compete for a character and a look-behind with a literal template is equal.
 _DIGIT_DASH = re.compile(r"-(?<=[0-9]-)")
 _SPACED = {".": " . ", ",": " , "}
+# Where one match of patterns 2-3 can consume a character another needs (~1% of lines)
+_ADJACENT_DOTS = re.compile(r"[.,][.,]")
 
 
 def _exact_dots(line: str) -> str:
@@ -55,17 +57,34 @@ def _exact_dots(line: str) -> str:
     return "".join(parts)
 
 
+def _separate(text: str) -> str:
+    """Patterns 1-4 as independent splits: sacrebleu's spacing wherever no two of
+    '.' and ',' are adjacent (whitespace not normalized)."""
+    text = " ".join(_PUNCT_NO_SPACE.split(text))
+    if "." in text or "," in text:
+        text = " ".join(_DOT_COMMA.split(text))
+    if "-" in text:
+        text = _DIGIT_DASH.sub(" - ", text)
+    return text
+
+
 def _post_tokenize(line: str) -> str:
     """Same output as sacrebleu's ``TokenizerRegexp()(line)``."""
-    if "." in line or "," in line:
-        parts = _DOT_COMMA.split(" ".join(_PUNCT_NO_SPACE.split(line)))
-        # An empty text between two separated characters means adjacent '.'/','.
-        line = _exact_dots(line) if "" in parts[2:-1:2] else " ".join(parts)
+    if _ADJACENT_DOTS.search(line):
+        line = _exact_dots(line)
+        if "-" in line:
+            line = _DIGIT_DASH.sub(" - ", line)
     else:
-        line = " ".join(_PUNCT_NO_SPACE.split(line))
-    if "-" in line:
-        line = _DIGIT_DASH.sub(" - ", line)
+        line = _separate(line)
     return " ".join(line.split())
+
+
+def _prepare_13a(text: str) -> str:
+    """13a's replacements before its rules: <skipped>, line breaks, four entities."""
+    text = text.replace("<skipped>", "").replace("-\n", "").replace("\n", " ")
+    if "&" in text:
+        text = text.replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+    return text
 
 
 class _ChineseTable(dict):
@@ -87,11 +106,7 @@ _ZH_TABLE = _ChineseTable()
 @lru_cache(maxsize=2**16)
 def tokenize_13a(line: str) -> str:
     """sacrebleu's ``13a`` tokenizer (mteval-v13a): same output, several times faster."""
-    line = line.replace("<skipped>", "").replace("-\n", "").replace("\n", " ")
-    if "&" in line:
-        line = line.replace("&quot;", '"').replace("&amp;", "&")
-        line = line.replace("&lt;", "<").replace("&gt;", ">")
-    return _post_tokenize(f" {line} ")
+    return _post_tokenize(f" {_prepare_13a(line)} ")
 
 
 @lru_cache(maxsize=2**16)
@@ -101,3 +116,46 @@ def tokenize_zh(line: str) -> str:
 
 
 FAST_TOKENIZERS: dict[str, Callable[[str], str]] = {"13a": tokenize_13a, "zh": tokenize_zh}
+
+#: Between the lines of a joined document: not whitespace, and no 13a rule matches it.
+SEPARATOR = "\x00"
+
+
+def tokenize_13a_joined(lines: Sequence[str], lowercase: bool = False) -> str | None:
+    """BLEU's preprocessing (optional lowercasing, ``13a``) of a whole document at once:
+    the tokens of every line, one ``SEPARATOR`` token between two lines, so that
+    ``text.split(SEPARATOR)[i].split()`` are the tokens of
+    ``tokenize_13a(lines[i].rstrip())``. None when a line holds a newline or the
+    separator (tokenize those documents line by line).
+
+    Why it is exact: each line is wrapped in spaces as 13a wraps it, and every rule
+    looks at one character on either side of the one it separates, so no rule sees
+    past a line's wrapping spaces; the trailing whitespace ``rstrip`` removes is, like
+    those spaces, neither a digit nor punctuation, and ends up in no token. Lines with
+    adjacent '.'/',' (the one case where 13a's substitutions interact) are tokenized
+    on their own. One regexp pass over the document instead of five per line: BLEU's
+    preprocessing of the WMT22/21 system files ~2x faster."""
+    if not lines:
+        return ""
+    text = f" {SEPARATOR} ".join(lines)
+    if "\n" in text or text.count(SEPARATOR) != len(lines) - 1:
+        return None
+    text = _prepare_13a(text.lower() if lowercase else text)  # (no newline: its line breaks rules are no-ops)
+    adjacent = sorted(set(_lines_at(text, [m.start() for m in _ADJACENT_DOTS.finditer(text)])))
+    text = _separate(f" {text} ")
+    if not adjacent:
+        return text
+    tokenized = text.split(SEPARATOR)
+    for i in adjacent:
+        tokenized[i] = f" {tokenize_13a((lines[i].lower() if lowercase else lines[i]).rstrip())} "
+    return SEPARATOR.join(tokenized)
+
+
+def _lines_at(text: str, positions: Sequence[int]) -> list[int]:
+    """The line (``SEPARATOR``-separated) of each of the ascending ``positions``."""
+    out, line, last = [], 0, 0
+    for pos in positions:
+        line += text.count(SEPARATOR, last, pos)
+        out.append(line)
+        last = pos
+    return out

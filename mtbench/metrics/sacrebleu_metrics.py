@@ -20,8 +20,8 @@ from sacrebleu.metrics import BLEU, CHRF, TER
 
 from mtbench.langs import bleu_tokenizer
 from mtbench.metrics.base import Metric, MetricResult, ScoringContext
-from mtbench.metrics.fast_tokenizers import FAST_TOKENIZERS
-from mtbench.metrics.ngram_stats import encode, encode_words, match_counts
+from mtbench.metrics.fast_tokenizers import FAST_TOKENIZERS, SEPARATOR, tokenize_13a, tokenize_13a_joined
+from mtbench.metrics.ngram_stats import encode, encode_separated, encode_words, match_counts
 
 # sacrebleu warns when a tokenizer other than its favourite is chosen for zh/ja; the
 # choice is deliberate here (scoring presets) and recorded in the signature.
@@ -71,7 +71,12 @@ class Bleu(Metric):
             prep = bleu._preprocess_segment
 
         order = self.max_ngram_order
-        enc = encode_words([[prep(x) for x in doc] for doc in [*refs, *hypotheses.values()]])
+        docs = [*refs, *hypotheses.values()]
+        joined = [tokenize_13a_joined(doc, self.lowercase) for doc in docs] if fast is tokenize_13a else []
+        if joined and None not in joined:  # a whole document through 13a at once (same tokens)
+            enc = encode_separated(f" {SEPARATOR} ".join(joined), len(docs), len(docs[0]), SEPARATOR)
+        else:
+            enc = encode_words([[prep(x) for x in doc] for doc in docs])
         correct = match_counts(enc, len(refs), order, ref_mode="max")[0]  # (S, L, order)
         hyp_len = enc.lengths[len(refs):]  # (S, L)
         ref_lens = enc.lengths[: len(refs)]  # (R, L)
@@ -133,14 +138,14 @@ class Chrf(Metric):
         """(S, L, 3 * (char_order + word_order)) statistics with sacrebleu's choice of
         the best reference per segment."""
         chrf = self._sacrebleu()
-        refs = [[chrf._preprocess_segment(x) for x in r] for r in ctx.references.values()]
-        hyps = [[chrf._preprocess_segment(x) for x in h] for h in hypotheses.values()]
+        docs = [*ctx.references.values(), *hypotheses.values()]
+        if self.lowercase:  # sacrebleu's only preprocessing of a chrF segment
+            docs = [[chrf._preprocess_segment(x) for x in d] for d in docs]
+        refs, hyps = docs[: len(ctx.references)], docs[len(ctx.references):]
         n_refs = len(refs)
-
-        def strip(lines: Sequence[str]) -> list[str]:
-            return list(lines) if self.whitespace else ["".join(x.split()) for x in lines]
-
-        parts = [self._triples(encode([strip(d) for d in refs + hyps], as_chars=True), n_refs, self.char_order)]
+        # sacrebleu removes whitespace from the character n-grams unless told not to
+        chars = docs if self.whitespace else [["".join(x.split()) for x in d] for d in docs]
+        parts = [self._triples(encode(chars, as_chars=True), n_refs, self.char_order)]
         if self.word_order > 0:  # words never hold whitespace: joined with spaces, they split back
             word_docs = [[" ".join(chrf._remove_punctuation(x)) for x in d] for d in refs + hyps]
             parts.append(self._triples(encode_words(word_docs), n_refs, self.word_order))

@@ -1,4 +1,5 @@
-"""mtbench.metrics.fast_tokenizers must give exactly sacrebleu's 13a / zh output.
+"""mtbench.metrics.fast_tokenizers must give exactly sacrebleu's 13a / zh output, and
+a whole document through ``tokenize_13a_joined`` exactly the tokens of each line.
 
 Three layers: hand-picked corner cases, a hypothesis property test over text that is
 dense in the characters the regexps react to, and every line of the shared WMT data.
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a
 from sacrebleu.tokenizers.tokenizer_zh import TokenizerZh
 
-from mtbench.metrics.fast_tokenizers import FAST_TOKENIZERS, tokenize_13a, tokenize_zh
+from mtbench.metrics.fast_tokenizers import FAST_TOKENIZERS, SEPARATOR, tokenize_13a, tokenize_13a_joined, tokenize_zh
 
 SACREBLEU = {"13a": Tokenizer13a(), "zh": TokenizerZh()}
 
@@ -63,6 +64,44 @@ def test_property_any_unicode(line: str) -> None:
     assert tokenize_zh(line) == SACREBLEU["zh"](line)
 
 
+def _line_tokens(lines: list[str], lowercase: bool = False) -> list[list[str]]:
+    """sacrebleu's BLEU preprocessing of each line (lowercasing, rstrip, 13a), split."""
+    return [SACREBLEU["13a"]((x.lower() if lowercase else x).rstrip()).split() for x in lines]
+
+
+def _joined_tokens(lines: list[str], lowercase: bool = False) -> list[list[str]]:
+    text = tokenize_13a_joined(lines, lowercase)
+    assert text is not None
+    return [part.split() for part in text.split(SEPARATOR)] if lines else []
+
+
+def test_joined_document_tricky_lines() -> None:
+    lines = [x for x in TRICKY if "\n" not in x]
+    for lowercase in (False, True):
+        assert _joined_tokens(lines, lowercase) == _line_tokens(lines, lowercase)
+        # each line also next to every other: a rule must not see across the separator
+        pairs = [a + b for a in ("5", ".", ",", "-", "a", "") for b in (".5", ",", "-5", "5", "")]
+        assert _joined_tokens(pairs + lines, lowercase) == _line_tokens(pairs + lines, lowercase)
+
+
+def test_joined_document_needs_lines_without_separator_or_newline() -> None:
+    assert tokenize_13a_joined([]) == ""
+    assert tokenize_13a_joined(["a", "b\nc"]) is None
+    assert tokenize_13a_joined(["a", f"b{SEPARATOR}c"]) is None
+    assert _joined_tokens(["", "", "x ."]) == [[], [], ["x", "."]]
+
+
+_CASED = ["ΣΑΣ", "σ", "Σ", "İ", "ß", "ǅ", "ΑΣ."]
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(dense_text | st.sampled_from(_CASED), max_size=8), st.booleans())
+@example(["a.", ",b", "5", "-5", "ΑΣ", "Σ."], True)
+def test_property_joined_document(lines: list[str], lowercase: bool) -> None:
+    lines = [x.replace("\n", " ") for x in lines]  # lines of a file hold no newline
+    assert _joined_tokens(lines, lowercase) == _line_tokens(lines, lowercase)
+
+
 # ---- every line of the shared data --------------------------------------------------
 
 DATA_DIR = Path(os.environ.get("MTBENCH_DATA") or Path(__file__).resolve().parents[3] / "shared" / "mtdata")
@@ -99,3 +138,6 @@ def test_shared_data_file(path: Path) -> None:
     for name, checked in (("13a", lines), ("zh", lines if zh_target else lines[::ZH_SAMPLE_EVERY])):
         mismatch = _first_mismatch(name, checked)
         assert mismatch is None, f"{path}: {mismatch}"
+    joined, expected = _joined_tokens(lines), _line_tokens(lines)
+    first = next((i for i, (a, b) in enumerate(zip(joined, expected)) if a != b), None)
+    assert len(joined) == len(expected) and first is None, f"{path}: joined 13a differs at line {first}"

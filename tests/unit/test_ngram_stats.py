@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mtbench.metrics import ngram_stats
-from mtbench.metrics.ngram_stats import encode, match_counts
+from mtbench.metrics.ngram_stats import encode, encode_words, match_counts
 
 
 def reference_counts(docs: list, n_refs: int, max_order: int, ref_mode: str) -> np.ndarray:
@@ -92,3 +92,23 @@ def test_encoded_docs_per_unit_views() -> None:
     assert enc.doc.tolist() == [0, 0, 0, 1, 1, 1, 1]
     assert enc.seg.tolist() == [0, 0, 2, 0, 1, 1, 1]
     assert enc.end.tolist() == [2, 2, 3, 4, 7, 7, 7]
+
+
+# Lines of tokens as tokenizers leave them, and as they may come otherwise: runs of
+# spaces, tabs, empty lines, and now and then the separator itself (the slow path).
+token_line = st.lists(st.sampled_from(["a", "b", "ab", ".", "\x00", "x\x00"]), max_size=5).map(" ".join) | st.sampled_from(
+    ["", " ", "a  b", "\ta\tb ", " a", "a \x00 b"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 4).flatmap(lambda n: st.lists(st.lists(token_line, min_size=n, max_size=n), min_size=1, max_size=4)))
+def test_encode_words_equals_splitting_each_line(docs: list[list[str]]) -> None:
+    enc = encode_words(docs)
+    tokens = [tok for doc in docs for line in doc for tok in line.split()]
+    ids: dict[str, int] = {}
+    expected = [ids.setdefault(tok, len(ids)) for tok in tokens]  # ids by first appearance
+    assert enc.lengths.tolist() == [[len(line.split()) for line in doc] for doc in docs]
+    assert enc.units.dtype == np.int64
+    # the same tokens, up to the numbering (renumbered by first appearance)
+    renumber: dict[int, int] = {}
+    assert [renumber.setdefault(u, len(renumber)) for u in enc.units.tolist()] == expected

@@ -50,7 +50,7 @@ def test_zh_tokenizer_for_chinese_targets() -> None:
     assert "tok:zh" in res.signature
 
 
-text = st.text(alphabet="ab cd.,-1'\u00e9\u4e00\u4e01 ", max_size=30)
+text = st.text(alphabet="ab cd.,-1'\u00e9\u4e00\u4e01 \u03a3\t", max_size=30)
 
 
 @settings(max_examples=150, deadline=None)
@@ -61,7 +61,8 @@ def test_random_text_statistics_identical(data) -> None:
     refs, systems = data
     refs_map = {chr(65 + i): r for i, r in enumerate(refs)}
     hyps = {f"s{i}": h for i, h in enumerate(systems)}
-    for mine, theirs in ((Bleu(), BLEU()), (Chrf(), CHRF()), (Chrf(word_order=2), CHRF(word_order=2))):
+    for mine, theirs in ((Bleu(), BLEU()), (Bleu(lowercase=True), BLEU(lowercase=True)), (Chrf(), CHRF()),
+                         (Chrf(word_order=2), CHRF(word_order=2)), (Chrf(lowercase=True), CHRF(lowercase=True))):
         stats = mine.segment_statistics(ctx(refs_map), hyps)
         for i, h in enumerate(systems):
             assert stats[i].tolist() == theirs._extract_corpus_statistics(h, refs)

@@ -80,6 +80,8 @@ def _direction(task: str, segments: int, systems: int, rnd: random.Random) -> di
 def write_page(payload: dict[str, Any], path: Path) -> Path:
     """index.html with nothing but the provenance and the viewer (render_html directly)."""
     from mtbench.report.html import render_html
+    from mtbench.report.viewer import render_section
 
-    path.write_text(render_html("viewer", [], [], {}, {}, ["synthetic payload"], viewer=payload), encoding="utf-8")
+    path.write_text(render_html("viewer", [], [], {}, {}, ["synthetic payload"], viewer=render_section(payload)),
+                    encoding="utf-8")
     return path

@@ -10,6 +10,7 @@ A report never rewrites a run's files.
 
 from __future__ import annotations
 
+import heapq
 import os
 import sys
 from collections import Counter
@@ -23,14 +24,15 @@ from mtbench.errors import MtbenchError
 from mtbench.metrics.base import Metric
 from mtbench.report import plots
 from mtbench.report.details import file_slug, write_details
-from mtbench.report.drawing import FigureJob, draw_all
+from mtbench.report.drawing import Drawing, FigureJob
+from mtbench.report.drawing import start as start_drawing
 from mtbench.report.failures import ANY, FailureTable, failures_html, write_failures
 from mtbench.report.html import render_html
 from mtbench.report.leaderboard import Table, build_tables, marks_legend, run_notes, write_leaderboards
 from mtbench.report.scope import limit_note, scope_line, segments_phrase, significance_phrase, test_phrase
 from mtbench.report.selection import (DEFAULT_SYSTEMS_SHOWN, ViewOptions, check_names, figure_tasks, pairwise_plan,
                                      shown_in_task, shown_systems)
-from mtbench.report.viewer import build_payload
+from mtbench.report.viewer import build_payload, render_section
 from mtbench.results import Results
 from mtbench.significance import SignificanceOptions, add_significance
 from mtbench.stop import checkpoint
@@ -69,6 +71,7 @@ class SegmentSource:
         self.results = results
         self._rows: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
         self._outputs: dict[tuple[str, str], list[str]] = {}  # read by the worst-segments table and the viewer
+        self._testdata: dict[tuple[str, str], dict[str, Any]] = {}  # (run directory, task): its test data copy
 
     def _model(self, model: str) -> tuple[RunDir, str]:
         info = self.results.models[model]
@@ -100,7 +103,11 @@ class SegmentSource:
         return run.outputs_file(task, name)
 
     def testdata(self, task: str, model: str) -> dict[str, Any]:
-        return self._model(model)[0].read_testdata(task)
+        run = self._model(model)[0]
+        key = (str(run.path), task)
+        if key not in self._testdata:
+            self._testdata[key] = run.read_testdata(task)
+        return self._testdata[key]
 
 
 # --- metrics for recomputed statistics ---------------------------------------------------
@@ -314,46 +321,57 @@ def write_report(results: Results, out_dir: Path, options: ReportOptions, claims
     checkpoint("report", "leaderboards")
     source = SegmentSource(results)
     failure_tables, failure_examples = write_failures(out_dir, results, source)
-    figures = _figures(results, tables, source, out_dir, options.view)
-    figures += _failure_figure(results, failure_tables, out_dir)
-    figures += _plugin_figures(results, tables, out_dir, options.view)
-    if options.train_logs:
-        from mtbench.report.training import training_curves
+    with _start_figures(results, tables, source, out_dir, options.view) as drawing:
+        # While the workers draw: the figures drawn here, and every part of index.html
+        # that does not show a figure.
+        figures = _failure_figure(results, failure_tables, out_dir)
+        figures += _plugin_figures(results, tables, out_dir, options.view)
+        if options.train_logs:
+            from mtbench.report.training import training_curves
 
-        figures += training_curves(options.train_logs, out_dir)
-    setting_notes: list[str] = []
-    for setting in settings:
-        from mtbench.report.setting_curves import setting_curves
+            figures += training_curves(options.train_logs, out_dir)
+        setting_notes: list[str] = []
+        for setting in settings:
+            from mtbench.report.setting_curves import setting_curves
 
-        curves, notes = setting_curves(results, setting, out_dir, named_by_key=len(settings) > 1)
-        figures += curves
-        if setting.missing:
-            notes.insert(0, f"--x {setting.key}: not on the curve: {', '.join(setting.missing)}")
-        for note in notes:
-            print(f"mtbench: {note}", file=sys.stderr)
-        setting_notes += notes
-    links = {(t, m): os.path.relpath(source.outputs_file(t, m), out_dir)
-             for t, info in results.tasks.items() for m in info.scores}
+            curves, notes = setting_curves(results, setting, out_dir, named_by_key=len(settings) > 1)
+            figures += curves
+            if setting.missing:
+                notes.insert(0, f"--x {setting.key}: not on the curve: {', '.join(setting.missing)}")
+            for note in notes:
+                print(f"mtbench: {note}", file=sys.stderr)
+            setting_notes += notes
+        links = {(t, m): os.path.relpath(source.outputs_file(t, m), out_dir)
+                 for t, info in results.tasks.items() for m in info.scores}
+        provenance = _provenance(results, claims, setting_notes)
+        worst = _worst(results, source, tables)
+        viewer = render_section(build_payload(results, source, options.view, options.significance.baseline))
+        failures = failures_html(results, failure_tables, failure_examples) if failure_tables else ""
+        figures = drawing.paths() + figures
+    atomic_write_text(out_dir / "index.html", render_html(
+        options.title, tables, [f for f in figures if f.suffix == ".png"], worst, links, provenance,
+        (["claims.md"] if claims else []) + [p.name for p in details]
+        + (["failures.md", "failures-examples.md"] if failure_tables else []),
+        marks_legend(results), viewer, failures))
+    return tables
+
+
+def _provenance(results: Results, claims: Sequence[Any], notes: Sequence[str]) -> list[str]:
+    """index.html's opening lines: what the report covers and how it was computed."""
     scored = [results.tasks[t] for t in results.scored_tasks]
-    provenance = [f"runs: {', '.join(results.runs)}",
-                  f"directions: {len(scored)}, systems: {len(results.models)}"
-                  + (f" ({len(results.under_test)} under test: {', '.join(results.under_test)})" if results.under_test else ""),
-                  f"segments: {segments_phrase(scored)}{limit_note(results)}",
-                  f"scope: {scope_line(results, scored, with_test=False)}",
-                  f"significance: {significance_phrase(results.significance)}"
-                  + (f" (`{results.significance.signature}`)" if results.significance.signature else "")]
-    provenance += [f"note: {n}" for n in run_notes(results) + setting_notes]
+    lines = [f"runs: {', '.join(results.runs)}",
+             f"directions: {len(scored)}, systems: {len(results.models)}"
+             + (f" ({len(results.under_test)} under test: {', '.join(results.under_test)})" if results.under_test else ""),
+             f"segments: {segments_phrase(scored)}{limit_note(results)}",
+             f"scope: {scope_line(results, scored, with_test=False)}",
+             f"significance: {significance_phrase(results.significance)}"
+             + (f" (`{results.significance.signature}`)" if results.significance.signature else "")]
+    lines += [f"note: {n}" for n in [*run_notes(results), *notes]]
     if claims:
         from mtbench.report.claims import provenance_lines
 
-        provenance = provenance_lines(claims) + provenance
-    atomic_write_text(out_dir / "index.html", render_html(
-        options.title, tables, [f for f in figures if f.suffix == ".png"], _worst(results, source, tables), links,
-        provenance, (["claims.md"] if claims else []) + [p.name for p in details]
-        + (["failures.md", "failures-examples.md"] if failure_tables else []),
-        marks_legend(results), build_payload(results, source, options.view, options.significance.baseline),
-        failures_html(results, failure_tables, failure_examples) if failure_tables else ""))
-    return tables
+        lines = provenance_lines(claims) + lines
+    return lines
 
 
 def console_report(run_dir: Path) -> str:
@@ -388,8 +406,9 @@ def system_colours(results: Results, tables: list[Table], view: ViewOptions) -> 
     return plots.system_colours(order)
 
 
-def _figures(results: Results, tables: list[Table], source: SegmentSource, out_dir: Path,
-             view: ViewOptions) -> list[Path]:
+def _start_figures(results: Results, tables: list[Table], source: SegmentSource, out_dir: Path,
+                   view: ViewOptions) -> Drawing:
+    """The leaderboards' figures and the per-direction ones, started (``Drawing``)."""
     jobs: list[FigureJob] = []
     colours = system_colours(results, tables, view)
     under_test = set(results.under_test)
@@ -451,7 +470,7 @@ def _figures(results: Results, tables: list[Table], source: SegmentSource, out_d
                                          f"{scope_line(results, [task], with_test=False)} · "
                                          f"{_shown_phrase(len(systems), n_task, view, len(under_test & set(systems)))}",
                                          f"segment {info.axis_label()}")))
-    return draw_all(jobs)
+    return start_drawing(jobs)
 
 
 def _plugin_figures(results: Results, tables: list[Table], out_dir: Path, view: ViewOptions) -> list[Path]:
@@ -505,12 +524,14 @@ def _worst(results: Results, source: SegmentSource, tables: list[Table]) -> dict
         data = None
         for model in results.tasks[task].models_with(metric.name):
             scores = source.scores(task, model, metric.name)
-            order = sorted(range(len(scores)), key=lambda i: scores[i] if metric.higher_is_better else -scores[i])
+            # nsmallest: sorted(...)[:n], ties in segment order, without sorting every segment
+            order = heapq.nsmallest(WORST_SEGMENTS, range(len(scores)),
+                                    key=lambda i: scores[i] if metric.higher_is_better else -scores[i])
             outputs = source.outputs(task, model)
             data = data or source.testdata(task, model)
             primary = next(iter(data["references"].values()), [""] * len(scores))
             by_model[model] = [{"id": i, "score": metric.display(scores[i]), "source": data["source"][i],
-                                "reference": primary[i], "output": outputs[i]} for i in order[:WORST_SEGMENTS]]
+                                "reference": primary[i], "output": outputs[i]} for i in order]
         out[task] = by_model
     return out
 

@@ -1,9 +1,12 @@
-"""Drawing a report's figures on every thread the run may use.
+"""Drawing a report's figures on every thread the run may use, while the report goes on.
 
 matplotlib draws one figure at a time per process and spends ~0.5 s per saved file,
 so a report with a dozen figures draws them in forked worker processes, one per
 thread of ``mtbench.threads`` (the figures are independent: each plot function gets
-its data and writes its own files). The paths come back in the order asked.
+its data and writes its own files). ``start`` returns at once: the report builds
+what does not show a figure (the worst segments, the output viewer's compressed
+payload) while the workers draw, then ``Drawing.paths`` waits for them. The paths
+come back in the order asked.
 
 Stop points stay in this process: a worker neither reacts to SIGTERM/Ctrl-C nor
 runs the fault-injection hooks; the report's checkpoint for each figure is passed
@@ -14,7 +17,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
@@ -31,18 +34,48 @@ def _worker(parent: int) -> None:
         os.environ.pop(env, None)
 
 
-def draw_all(jobs: list[FigureJob]) -> list[Path]:
-    """Run every ``plot(*args)``; their written paths, in job order."""
-    n = min(threads.current(), len(jobs))
-    if n <= 1 or "fork" not in mp.get_all_start_methods():
-        return [p for plot, args in jobs for p in plot(*args)]
-    paths: list[Path] = []
-    with ProcessPoolExecutor(n, mp_context=mp.get_context("fork"), initializer=_worker,
-                             initargs=(os.getpid(),)) as pool:
-        futures = [pool.submit(plot, *args) for plot, args in jobs]
-        for fut in futures:
-            written = fut.result()
-            paths += written
-            if written:
-                checkpoint("report", written[0].stem)
-    return paths
+class Drawing:
+    """Figures being drawn; ``paths`` waits for them. Use as a context manager, so
+    that the workers end with the report even when it fails before waiting."""
+
+    def __init__(self, jobs: list[FigureJob]) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+        self._futures: list[Future] = []
+        self._drawn: list[list[Path]] | None = None
+        n = min(threads.current(), len(jobs))
+        if n <= 1 or "fork" not in mp.get_all_start_methods():
+            self._drawn = [self._written(plot(*args)) for plot, args in jobs]
+            return
+        self._pool = ProcessPoolExecutor(n, mp_context=mp.get_context("fork"), initializer=_worker,
+                                         initargs=(os.getpid(),))
+        self._futures = [self._pool.submit(plot, *args) for plot, args in jobs]
+
+    @staticmethod
+    def _written(paths: list[Path]) -> list[Path]:
+        if paths:
+            checkpoint("report", paths[0].stem)
+        return paths
+
+    def paths(self) -> list[Path]:
+        """Every job's written paths, in job order, once all are drawn."""
+        if self._drawn is None:
+            self._drawn = [self._written(fut.result()) for fut in self._futures]
+            self.close()
+        return [p for written in self._drawn for p in written]
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> Drawing:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def start(jobs: list[FigureJob]) -> Drawing:
+    """Start drawing every ``plot(*args)`` (in this process when one thread is all
+    the run may use: then they are drawn before this returns)."""
+    return Drawing(jobs)

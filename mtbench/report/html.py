@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from mtbench.report.leaderboard import MARK_BASELINE, MARK_SIGNIFICANT, MARK_UNDER_TEST, Table
-from mtbench.report.viewer import render_section
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px auto;max-width:1400px;color:#222;padding:0 16px}
@@ -115,8 +114,8 @@ def _failure_boards(tables: Sequence[Table], legend: str) -> str:
 def render_html(title: str, tables: Sequence[Table], figures: Sequence[Path],
                 worst: dict[str, dict[str, list[dict[str, Any]]]], links: dict[tuple[str, str], str],
                 provenance: Sequence[str], detail_files: Sequence[str] = (), legend: str = "",
-                viewer: dict[str, Any] | None = None, failures: str = "") -> str:
-    """``viewer``: the output viewer's payload (``mtbench.report.viewer.build_payload``); None: no viewer."""
+                viewer: str = "", failures: str = "") -> str:
+    """``viewer``: the output viewer's section (``mtbench.report.viewer.render_section``); "": none."""
     figs = "".join(f"<figure>{_img(p)}</figure>" for p in figures)
     prov = "".join(f"<li>{html.escape(line.replace('`', ''))}</li>" for line in provenance)
     details = "".join(f'<li><a href="{html.escape(f)}">{html.escape(f)}</a></li>' for f in detail_files)
@@ -127,6 +126,6 @@ def render_html(title: str, tables: Sequence[Table], figures: Sequence[Path],
             + _failure_boards([t for t in tables if t.metric.failure_profile], legend)
             + (f"<h2>Details</h2><ul class='note'>{details}</ul>" if details else "")
             + (f"<h2>Figures</h2>{figs}" if figs else "")
-            + render_section(viewer)
+            + viewer
             + (_worst_segments(worst, links, tables[0].metric.name) if tables else "")
             + f"<script>{_SCRIPT}</script></body></html>\n")

@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Sequence
 
-from mtbench import __version__
+from mtbench import __version__, threads
 from mtbench.config import LEGACY_MODEL_ARGS, RunConfig, help_text, is_int_key, load_config, read_model_args
 from mtbench.config import default_note as config_default_note
 from mtbench.errors import MtbenchError
@@ -519,6 +519,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from mtbench.proc import die_with_parent_from_env
 
     die_with_parent_from_env()  # a scoring stage started by `mtbench run` dies with it
+    threads.start_sampling()  # busy cores are sampled while the command imports and loads
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -22,6 +22,7 @@ from mtbench.config import RunConfig
 from mtbench.data.loaders import TestData, data_dir_from_env, load_testdata
 from mtbench.data.testsets import get_testset
 from mtbench.errors import MtbenchError
+from mtbench.metrics import make_metric
 from mtbench.metrics.base import Metric, MetricResult, ScoringContext
 from mtbench.models.precomputed import SystemFile
 from mtbench.executors import Executor, make_executor
@@ -241,6 +242,7 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
 
             # 2. Generations: precomputed outputs are imported; models generate (cached, resumable).
             imported = 0
+            file_sha: dict[tuple[str, str], str] = {}  # (task, model) -> sha256 of a system file imported now
             for plan in plans:
                 out.write_testdata(plan.task.name, task_info(plan.task, len(plan.data.source)), plan.source, plan.refs)
                 for model, lines in plan.outputs.items():
@@ -249,9 +251,9 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
                     if out.has_generation(plan.task.name, model, sha):
                         continue
                     path = plan.files[model].path
-                    out.write_generation_file(plan.task.name, model, path, {
+                    file_sha[plan.task.name, model] = out.write_generation_file(plan.task.name, model, path, {
                         "model": model, "backend": "files", "kind": "files:DIR" if mine else "files", "under_test": mine,
-                        "path": str(path), "file_sha256": sha256_file(path), "input_sha256": sha, "segments": len(lines)})
+                        "path": str(path), "input_sha256": sha, "segments": len(lines)})
                     imported += 1
                     checkpoint("generate", f"import:{plan.task.name}:{model}")
             generation_log: dict[str, Any] = {}
@@ -286,6 +288,7 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
                         "new_tokens": stats.new_tokens, "seconds": round(stats.seconds, 3)}
                 write_generated(out, g, plan, key, generation_log[g.name]["fingerprint"], job.rows(), "generated", info,
                                 generation_log)
+            loaded_a_model = bool(generators)
             release(generators)
             t_generated = time.time()
             out.write_json("manifest.json", {
@@ -294,7 +297,8 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
                 "git_revision": git_revision(),
                 "data": {p.task.name: {"origin": p.data.origin, "checksum": p.data.checksum(), "segments": len(p.source),
                                        "segments_in_test_set": len(p.data.source), "refs": list(p.refs)} for p in plans},
-                "systems": {p.task.name: {m: {"path": str(f.path), "sha256": sha256_file(f.path)} for m, f in p.files.items()}
+                "systems": {p.task.name: {m: {"path": str(f.path), "sha256": file_sha.get((p.task.name, m)) or sha256_file(f.path)}
+                                         for m, f in p.files.items()}
                             for p in plans},
                 "models": generation_log,
                 "work": {"generations_imported": imported},
@@ -303,27 +307,41 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
             })
             checkpoint("generate", "manifest")
 
-            # 3. Scores, results, report: in a fresh process, after generation let go of the
-            #    accelerator (and so that a crash in a metric cannot take generations with it).
-            if isolate_scoring:
+            # 3. Scores, results, report, in a fresh process when this one loaded a model
+            #    (ending is what hands the accelerator back) or a metric loads one (a crash
+            #    in it then cannot take `mtbench run` with it); else here, without a second
+            #    interpreter. The Python API always scores here.
+            if isolate_scoring and (loaded_a_model or any(map(loads_a_model, cfg.metrics))):
                 score_in_subprocess(out, {**lock.child_env(), **executor.child_env(), **threads_child_env()})
             else:
                 score_run(out.path, log, executor=executor)
-                log_to_trackers(cfg, out, log)
+                log_to_trackers(cfg, out, log, command="run" if isolate_scoring else "evaluate")
             return out
     finally:  # actors, and a Ray instance started for this run, end with it
         executor.close()
         restore_threads(threads)
 
 
-def log_to_trackers(cfg: RunConfig, out: RunDir, log: Any) -> None:
-    """The in-process scoring path (the Python API) logs where `mtbench score --run`
-    would have: a tracker that fails is an error here, since the API's log may be
-    silent (the run directory is complete either way)."""
+def loads_a_model(metric: str) -> bool:
+    """Whether a metric loads a model (COMET, BLEURT). One whose model cannot be made
+    counts as one: the scoring stage says why it is unavailable."""
+    try:
+        return make_metric(metric).heavy
+    except MtbenchError:
+        return True
+
+
+def log_to_trackers(cfg: RunConfig, out: RunDir, log: Any, command: str) -> None:
+    """Scoring in this process logs where `mtbench score --run` would have: a tracker
+    that fails is an error, with the exit code the CLI gives it (the run directory is
+    complete either way). The CLI's log already said why; the API's may be silent, so
+    its error says it again."""
     from mtbench.trackers import TRACKER_FAILED_EXIT, log_run
 
     said: list[str] = []
-    if not log_run(cfg.log_to, out.path, "evaluate", lambda m: (said.append(m), log(m))):
+    if not log_run(cfg.log_to, out.path, command, lambda m: (said.append(m), log(m))):
+        if command == "run":
+            raise MtbenchError("", exit_code=TRACKER_FAILED_EXIT, quiet=True)
         raise MtbenchError(said[0].removeprefix("mtbench: warning: ") if said else "tracker logging failed",
                            exit_code=TRACKER_FAILED_EXIT)
 

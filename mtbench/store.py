@@ -17,6 +17,7 @@ finished work and is never recomputed.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -99,19 +100,23 @@ class RunDir:
         except (OSError, json.JSONDecodeError):
             return False
 
-    def write_generation_file(self, task: str, model: str, path: Path, meta: dict[str, Any]) -> None:
+    def write_generation_file(self, task: str, model: str, path: Path, meta: dict[str, Any]) -> str:
         """Outputs that already are a file (a system of the data layout, files:DIR):
         a byte copy beside the meta, whose ``segments`` first lines are the outputs.
         A copy, not a reference: an older run must still report and compare after the
-        user replaces the file (it is also ~20x faster to write and read than rows)."""
+        user replaces the file (it is also ~20x faster to write and read than rows).
+        The meta records the copy's sha256 (``file_sha256``), which this returns."""
         copy, rows = self.copy_path(task, model), self.generation_path(task, model)
         try:
-            atomic_write_bytes(copy, Path(path).read_bytes())
+            data = Path(path).read_bytes()
         except OSError as exc:
             raise MtbenchError(f"cannot read {path} ({os.strerror(exc.errno) if exc.errno else exc}); check the file") from None
+        atomic_write_bytes(copy, data)
         if rows.exists():  # rows written by an older mtbench: the copy replaces them
             rows.unlink()
-        atomic_write_json(self.generation_meta_path(task, model), meta)  # last: marks the generation finished
+        digest = hashlib.sha256(data).hexdigest()
+        atomic_write_json(self.generation_meta_path(task, model), {**meta, "file_sha256": digest})  # last: marks it finished
+        return digest
 
     def write_generation_rows(self, task: str, model: str, rows: list[dict[str, Any]], meta: dict[str, Any]) -> None:
         """Generated segments: id, prompt, raw completion, output, tokens, time."""
@@ -127,14 +132,21 @@ class RunDir:
         return copy if copy.exists() else self.generation_path(task, model)
 
     def read_generation(self, task: str, model: str) -> list[str]:
-        return [r["output"] for r in self.read_generation_rows(task, model)]
+        lines = self._copied_lines(task, model)
+        return lines if lines is not None else [r["output"] for r in self.read_generation_rows(task, model)]
 
     def read_generation_rows(self, task: str, model: str) -> list[dict[str, Any]]:
+        lines = self._copied_lines(task, model)
+        if lines is None:
+            return read_jsonl(self.generation_path(task, model))
+        return [{"id": i, "output": line} for i, line in enumerate(lines)]
+
+    def _copied_lines(self, task: str, model: str) -> list[str] | None:
+        """A system file's copy: its lines are the outputs (None: generated rows)."""
         copy = self.copy_path(task, model)
         if not copy.exists():
-            return read_jsonl(self.generation_path(task, model))
-        lines = read_lines(copy, "copied system file")[: int(self.read_generation_meta(task, model)["segments"])]
-        return [{"id": i, "output": line} for i, line in enumerate(lines)]
+            return None
+        return read_lines(copy, "copied system file")[: int(self.read_generation_meta(task, model)["segments"])]
 
     def read_generation_meta(self, task: str, model: str) -> dict[str, Any]:
         return read_json(self.generation_meta_path(task, model))

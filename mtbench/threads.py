@@ -12,8 +12,10 @@ free core keeps 80% of it (46 tokens/s). ``OMP_WAIT_POLICY=PASSIVE`` softens the
 but costs a third of the idle speed, so it is not used.
 
 The decision is made once, when a run starts (a core that becomes busy later is not
-seen), and it travels to child processes (the scoring stage) in ``$MTBENCH_THREADS``;
-the process's own environment is left as it was.
+seen), from /proc/stat sampled between the CLI's start and the decision (a quarter
+of a second at least, this process's own CPU time taken off), and it travels to
+child processes (the scoring stage) in ``$MTBENCH_THREADS``; the process's own
+environment is left as it was.
 """
 
 from __future__ import annotations
@@ -88,29 +90,56 @@ def read_cpu_times(stat: str) -> dict[int, tuple[int, int]]:
 
 
 def count_busy(before: dict[int, tuple[int, int]], after: dict[int, tuple[int, int]], cpus: set[int],
-               fraction: float = BUSY_FRACTION) -> int:
-    """Cores of ``cpus`` that were busy for more than ``fraction`` of the interval."""
+               fraction: float = BUSY_FRACTION, own_jiffies: float = 0) -> int:
+    """Cores of ``cpus`` that were busy for more than ``fraction`` of the interval with
+    work other than this process's ``own_jiffies`` (taken off the busiest cores first:
+    wherever the scheduler ran this process, a core it kept busy is not another's)."""
+    spans = {cpu: (after[cpu][0] - before[cpu][0], after[cpu][1] - before[cpu][1])
+             for cpu in cpus if cpu in before and cpu in after}
     busy = 0
-    for cpu in cpus:
-        if cpu in before and cpu in after:
-            d_busy = after[cpu][0] - before[cpu][0]
-            d_total = after[cpu][1] - before[cpu][1]
-            if d_total > 0 and d_busy / d_total > fraction:
-                busy += 1
+    for cpu in sorted(spans, key=lambda c: -spans[c][0]):
+        d_busy, d_total = spans[cpu]
+        mine = min(own_jiffies, d_busy)
+        own_jiffies -= mine
+        if d_total > 0 and (d_busy - mine) / d_total > fraction:
+            busy += 1
     return busy
+
+
+_started: tuple[float, dict[int, tuple[int, int]], float] | None = None  # start_sampling's first sample
+
+
+def start_sampling() -> None:
+    """Take ``busy_cores``' first sample now (the CLI does, as it starts), so that the
+    work done until the run decides (imports, loading its inputs) fills the sampling
+    interval instead of a sleep; this process's own CPU time is taken off."""
+    global _started
+    stat = Path("/proc/stat")
+    if hasattr(os, "sched_getaffinity") and stat.is_file():
+        _started = (time.monotonic(), read_cpu_times(stat.read_text()), _own_cpu_seconds())
+
+
+def _own_cpu_seconds() -> float:
+    t = os.times()
+    return t.user + t.system
 
 
 def busy_cores(seconds: float = SAMPLE_SECONDS) -> int:
     """Cores of this process's affinity that other processes keep busy, sampled from
-    /proc/stat over ``seconds`` while this process sleeps (0 where there is no
-    /proc/stat)."""
+    /proc/stat over at least ``seconds`` (since ``start_sampling``, or sleeping now)
+    (0 where there is no /proc/stat)."""
+    global _started
     stat = Path("/proc/stat")
     if not hasattr(os, "sched_getaffinity") or not stat.is_file():
         return 0
-    before = read_cpu_times(stat.read_text())
-    time.sleep(seconds)
+    started, _started = _started, None
+    t0, before, own0 = started or (time.monotonic(), read_cpu_times(stat.read_text()), _own_cpu_seconds())
+    left = seconds - (time.monotonic() - t0)
+    if left > 0:
+        time.sleep(left)
     after = read_cpu_times(stat.read_text())
-    return count_busy(before, after, set(os.sched_getaffinity(0)))
+    own_jiffies = (_own_cpu_seconds() - own0) * os.sysconf("SC_CLK_TCK")  # /proc/stat counts in clock ticks
+    return count_busy(before, after, set(os.sched_getaffinity(0)), own_jiffies=own_jiffies)
 
 
 def choose(requested: int = 0) -> ThreadChoice:

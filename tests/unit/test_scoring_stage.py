@@ -1,6 +1,7 @@
 """The scoring stage: `mtbench run` scores in a fresh process that reads only the run
-directory; `mtbench score --run RUN_DIR` does the same on its own and redoes only
-scores whose inputs changed or are missing."""
+directory when it loaded a model or a metric loads one, else in its own process (still
+reading only the run directory); `mtbench score --run RUN_DIR` does the same on its
+own and redoes only scores whose inputs changed or are missing."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import os
 from pathlib import Path
 
 from mtbench.cli import main
+from mtbench.config import RunConfig
+from mtbench.runner import loads_a_model, run
 from mtbench.textio import read_json
 
 
@@ -16,13 +19,32 @@ def _run(tiny_layout: Path, out: Path, metrics: str = "bleu,chrf") -> None:
                  "--out", str(out)]) == 0
 
 
-def test_run_scores_in_a_separate_process(tiny_layout: Path, tmp_path: Path) -> None:
+def test_a_run_of_files_scores_in_its_own_process(tiny_layout: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
     _run(tiny_layout, out)
     manifest = read_json(out / "manifest.json")
-    assert manifest["scoring_pid"] != os.getpid()
+    assert manifest["scoring_pid"] == os.getpid()  # no model was loaded: no second interpreter
     assert manifest["work"] == {"generations_imported": 2, "scores_computed": 4, "scores_reused": 0}
     assert {"load", "generate", "score", "report"} <= set(manifest["timings_s"])
+
+
+def test_a_run_that_loaded_a_model_scores_in_a_fresh_process(tiny_layout: Path, tmp_path: Path) -> None:
+    class Upper:
+        def translate(self, requests):
+            return [r.source.upper() for r in requests]
+
+    cfg = RunConfig(tasks="wmt22:de-en", metrics=["bleu"], models=["files"], data_dir=str(tiny_layout),
+                    out=str(tmp_path / "run"), cache=str(tmp_path / "cache.sqlite"))
+    out = run(cfg, log=lambda _: None, isolate_scoring=True, translators={"upper": Upper()})
+    manifest = read_json(out.path / "manifest.json")
+    assert manifest["scoring_pid"] != os.getpid()
+    assert manifest["work"]["scores_computed"] == 3  # the two systems and the translator
+
+
+def test_which_metrics_load_a_model() -> None:
+    assert not loads_a_model("bleu") and not loads_a_model("chrf") and not loads_a_model("off-target")
+    assert loads_a_model("comet") and loads_a_model("bleurt")
+    assert loads_a_model("comet:/no/such/folder")  # cannot be made here: the fresh process says why
 
 
 def test_score_run_redoes_only_what_is_missing(tiny_layout: Path, tmp_path: Path) -> None:

@@ -47,6 +47,28 @@ def test_busy_cores_from_two_samples_of_proc_stat() -> None:
     assert threads.count_busy(before, after, {0, 1, 2}, fraction=0.96) == 0
 
 
+def test_this_processs_own_time_is_taken_off_the_busiest_cores() -> None:
+    before, after = threads.read_cpu_times(STAT_BEFORE), threads.read_cpu_times(STAT_AFTER)
+    # cpu0 95/95 busy, cpu2 51/100: our own 95 jiffies were cpu0's, cpu2 stays busy
+    assert threads.count_busy(before, after, {0, 1, 2}, own_jiffies=95) == 1
+    # 100 jiffies: all of cpu0's and 5 of cpu2's, which falls to 46/100
+    assert threads.count_busy(before, after, {0, 1, 2}, own_jiffies=100) == 0
+    assert threads.count_busy(before, after, {0, 1, 2}, own_jiffies=0) == 2
+
+
+def test_a_sample_started_early_needs_no_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
+    slept: list[float] = []
+    monkeypatch.setattr(threads.time, "sleep", slept.append)
+    threads.start_sampling()
+    deadline = time.monotonic() + threads.SAMPLE_SECONDS
+    while time.monotonic() < deadline:  # this process's own work, which must not count
+        pass
+    threads.busy_cores()
+    assert slept == []
+    threads.busy_cores()  # the early sample is used once; then busy_cores sleeps its interval
+    assert len(slept) == 1 and 0 < slept[0] <= threads.SAMPLE_SECONDS
+
+
 def test_cgroup_quota(tmp_path: Path) -> None:
     cpu_max = tmp_path / "cpu.max"
     assert threads.cgroup_quota(cpu_max) is None  # no file
@@ -117,6 +139,24 @@ def test_a_spinning_process_is_seen_as_a_busy_core() -> None:
     finally:
         busy.kill()
         busy.wait()
+
+
+def test_our_own_work_in_the_sampling_interval_is_not_a_busy_core() -> None:
+    cores = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(cores)})  # our loop keeps exactly one core busy
+    try:
+        stat = Path("/proc/stat")
+        before, own0 = threads.read_cpu_times(stat.read_text()), os.times()
+        deadline = time.monotonic() + 0.5
+        while time.monotonic() < deadline:
+            pass
+        after, own1 = threads.read_cpu_times(stat.read_text()), os.times()
+    finally:
+        os.sched_setaffinity(0, cores)
+    own = (own1.user + own1.system - own0.user - own0.system) * os.sysconf("SC_CLK_TCK")
+    counted = threads.count_busy(before, after, set(cores))
+    assert counted >= 1  # our own loop, seen as a busy core
+    assert threads.count_busy(before, after, set(cores), own_jiffies=own) == counted - 1
 
 
 def test_threads_decide_the_scoring_pool(tiny_layout: Path, tmp_path: Path, capfd) -> None:

@@ -162,7 +162,8 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def _score_run_dir(args: argparse.Namespace) -> int:
-    """The scoring stage of a run directory (what `mtbench run` starts in a fresh process)."""
+    """The scoring stage of a run directory (what `mtbench run` starts in a fresh process
+    when it loaded a model or a metric loads one)."""
     from mtbench.scoring import score_run
 
     if args.task or args.hyp:

@@ -2,8 +2,9 @@
 
 Everything is loaded and checked before the first write, so bad input stops the run
 with one line and leaves an existing run directory as it was. Each stage skips work
-whose output in the run directory is valid for the same inputs; scoring runs in a
-fresh process that reads only the run directory (mtbench.scoring).
+whose output in the run directory is valid for the same inputs; scoring reads only
+the run directory (mtbench.scoring), in a fresh process when this one loaded a model
+or a metric loads one.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 It reads nothing but the run directory (run.yaml, testdata/, generations/), so it runs
 in a fresh process after generation has released the accelerator (`mtbench run`
-starts it that way) and on its own (`mtbench score --run RUN_DIR`). A score whose
+starts it that way when it loaded a model or a metric loads one; else it scores in
+its own process) and on its own (`mtbench score --run RUN_DIR`). A score whose
 recorded input checksum matches is never recomputed.
 """
 

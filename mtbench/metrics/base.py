@@ -186,7 +186,7 @@ class Metric(ABC):
     higher_is_better: ClassVar[bool]
     display_scale: ClassVar[float] = 1.0
     unit: ClassVar[str] = ""
-    heavy: ClassVar[bool] = False  # loads a model: the scoring stage runs it in its own process, once per run
+    heavy: ClassVar[bool] = False  # loads a model: loaded once per run, and `mtbench run` scores in a fresh process
     failure_profile: ClassVar[bool] = False  # flags a failure mode per segment (100 = failed): the failures table
     #: GenerationRecord fields the metric reads (they join its scores' cache key).
     reads_generation: ClassVar[tuple[str, ...]] = ()

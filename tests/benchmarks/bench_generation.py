@@ -108,7 +108,11 @@ def with_vllm(args: argparse.Namespace, backend: Any, prompts: list[str]) -> tup
         print(f"vLLM           : skipped ({exc})")
         return None
     folder = backend.source.local or backend.source.ref
-    vllm = VLLMBackend(folder, python=python, dtype=args.dtype, name="vllm")
+    # the HF backend's dtype, not vLLM's own "auto" (bf16 on this CPU): the same arithmetic,
+    # so that the exact-match rate measures the engines, not the precision
+    dtype = args.dtype if args.dtype != "auto" else str(backend.dtype).removeprefix("torch.")
+    print(f"vLLM           : {dtype}, engine start not timed")
+    vllm = VLLMBackend(folder, python=python, dtype=dtype, name="vllm")
     try:
         vllm.generate(prompts[:2], DecodingParams(max_new_tokens=4))  # warm-up: engine start and first step
         start = time.perf_counter()

@@ -1,10 +1,13 @@
 """Child processes that die with their parent.
 
-mtbench runs work in child processes (the scoring stage, the scoring pool's workers,
-vLLM workers). Killed with SIGKILL, a parent cannot clean up, so each child asks the
+mtbench runs work in child processes (the scoring stage, the scoring and drawing
+pools' workers). Killed with SIGKILL, a parent cannot clean up, so each child asks the
 kernel to kill it when its parent goes (Linux ``prctl(PR_SET_PDEATHSIG, SIGKILL)``) and
 exits at once if the parent is already gone (the race between fork and prctl). The
-signal is kept across ``exec``, so a child may set it in its own ``main``.
+signal is kept across ``exec``, so a child may set it in its own ``main``. The kernel
+sends it when the *thread* that started the child ends, so these children are started
+from the main thread; a vLLM worker, started from a thread, watches its parent's pid
+instead (``vllm_worker.follow_parent``).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import ctypes
 import os
 import signal
 import sys
+from typing import Any
 
 PARENT_ENV = "MTBENCH_PARENT_PID"  # set by a parent for the mtbench processes it starts
 _PR_SET_PDEATHSIG = 1
@@ -75,3 +79,13 @@ def pool_worker(parent: int) -> None:
     single_threaded_worker()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, signal.SIG_IGN)
+
+
+def close_pool(pool: Any, now: bool = False) -> None:
+    """Shut a ``ProcessPoolExecutor`` of ``pool_worker`` processes down: after the jobs
+    in flight (a stop request), or ``now`` (a second Ctrl-C: they ignore SIGINT, so they
+    are killed, and their jobs are lost)."""
+    if now:
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.kill()
+    pool.shutdown(wait=not now, cancel_futures=True)

@@ -309,10 +309,11 @@ def run(cfg: RunConfig, log=print, isolate_scoring: bool = True, translators: di
             checkpoint("generate", "manifest")
 
             # 3. Scores, results, report, in a fresh process when this one loaded a model
-            #    (ending is what hands the accelerator back) or a metric loads one (a crash
-            #    in it then cannot take `mtbench run` with it); else here, without a second
-            #    interpreter. The Python API always scores here.
-            if isolate_scoring and (loaded_a_model or any(map(loads_a_model, cfg.metrics))):
+            #    (ending is what hands the accelerator back), a metric loads one (a crash
+            #    in it then cannot take `mtbench run` with it) or a Ray driver runs here
+            #    (its threads do not survive the scoring pool's fork); else here, without a
+            #    second interpreter. The Python API always scores here.
+            if isolate_scoring and (loaded_a_model or cfg.executor != "local" or any(map(loads_a_model, cfg.metrics))):
                 score_in_subprocess(out, {**lock.child_env(), **executor.child_env(), **threads_child_env()})
             else:
                 score_run(out.path, log, executor=executor)

@@ -24,7 +24,7 @@ from mtbench.executors import Executor, make_executor
 from mtbench.metrics import check_metric_names, expand_metric_names, make_metric
 from mtbench.metrics.base import GenerationRecord, Metric, MetricResult, ScoringContext
 from mtbench.plugins import load_include_python
-from mtbench.proc import pool_worker
+from mtbench.proc import close_pool, pool_worker
 from mtbench.results import ModelInfo, Results, Score, TaskResult
 from mtbench.runlock import RunLock
 from mtbench.stop import checkpoint
@@ -130,14 +130,18 @@ def run_score_jobs(jobs: Sequence[ScoreJob], workers: int, log: Log = print,
         method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
         pool = ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context(method), initializer=pool_worker,
                                    initargs=(os.getpid(),))
+        stop_now = False
         try:
             futures = {pool.submit(score_job, job): job for job in light}
             for fut in as_completed(futures):
                 job = futures[fut]
                 log(f"scored {job.task} {job.metric}: {len(job.hypotheses)} system(s)")
                 yield job, fut.result()
+        except KeyboardInterrupt:  # the second Ctrl-C: stop at once
+            stop_now = True
+            raise
         finally:  # also when the caller stops early (SIGTERM): jobs not started are dropped
-            pool.shutdown(wait=True, cancel_futures=True)
+            close_pool(pool, now=stop_now)
     yield from (executor or make_executor("local", log=log)).run_heavy(heavy, instances)
 
 

@@ -92,8 +92,10 @@ def read_cpu_times(stat: str) -> dict[int, tuple[int, int]]:
 def count_busy(before: dict[int, tuple[int, int]], after: dict[int, tuple[int, int]], cpus: set[int],
                fraction: float = BUSY_FRACTION, own_jiffies: float = 0) -> int:
     """Cores of ``cpus`` that were busy for more than ``fraction`` of the interval with
-    work other than this process's ``own_jiffies`` (taken off the busiest cores first:
-    wherever the scheduler ran this process, a core it kept busy is not another's)."""
+    work other than this process's ``own_jiffies``, taken off the busiest cores first
+    (a core this process kept busy is not another's). An estimate where this process
+    shared cores with others: its time is not known per core."""
+    own_jiffies = max(own_jiffies, 0)
     spans = {cpu: (after[cpu][0] - before[cpu][0], after[cpu][1] - before[cpu][1])
              for cpu in cpus if cpu in before and cpu in after}
     busy = 0
@@ -106,7 +108,9 @@ def count_busy(before: dict[int, tuple[int, int]], after: dict[int, tuple[int, i
     return busy
 
 
-_started: tuple[float, dict[int, tuple[int, int]], float] | None = None  # start_sampling's first sample
+#: start_sampling's first sample: (monotonic time, /proc/stat, own CPU seconds, pid)
+_started: tuple[float, dict[int, tuple[int, int]], float, int] | None = None
+MAX_SAMPLE_AGE = 60.0  # seconds: an older first sample is not used
 
 
 def start_sampling() -> None:
@@ -116,7 +120,7 @@ def start_sampling() -> None:
     global _started
     stat = Path("/proc/stat")
     if hasattr(os, "sched_getaffinity") and stat.is_file():
-        _started = (time.monotonic(), read_cpu_times(stat.read_text()), _own_cpu_seconds())
+        _started = (time.monotonic(), read_cpu_times(stat.read_text()), _own_cpu_seconds(), os.getpid())
 
 
 def _own_cpu_seconds() -> float:
@@ -133,7 +137,9 @@ def busy_cores(seconds: float = SAMPLE_SECONDS) -> int:
     if not hasattr(os, "sched_getaffinity") or not stat.is_file():
         return 0
     started, _started = _started, None
-    t0, before, own0 = started or (time.monotonic(), read_cpu_times(stat.read_text()), _own_cpu_seconds())
+    if started is not None and (time.monotonic() - started[0] > MAX_SAMPLE_AGE or started[3] != os.getpid()):
+        started = None  # a command that never decided, long ago, or another process's sample
+    t0, before, own0 = (started or (time.monotonic(), read_cpu_times(stat.read_text()), _own_cpu_seconds()))[:3]
     left = seconds - (time.monotonic() - t0)
     if left > 0:
         time.sleep(left)

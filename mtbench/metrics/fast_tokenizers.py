@@ -30,6 +30,8 @@ from typing import Callable, Sequence
 
 from sacrebleu.tokenizers.tokenizer_zh import TokenizerZh
 
+from mtbench.metrics.ngram_stats import SEPARATOR  # no 13a rule matches it: lines stay apart
+
 __all__ = ["tokenize_13a", "tokenize_zh", "tokenize_13a_joined", "FAST_TOKENIZERS", "SEPARATOR"]
 
 # sacrebleu's TokenizerRegexp patterns (exact path).
@@ -117,8 +119,6 @@ def tokenize_zh(line: str) -> str:
 
 FAST_TOKENIZERS: dict[str, Callable[[str], str]] = {"13a": tokenize_13a, "zh": tokenize_zh}
 
-#: Between the lines of a joined document: not whitespace, and no 13a rule matches it.
-SEPARATOR = "\x00"
 
 
 def tokenize_13a_joined(lines: Sequence[str], lowercase: bool = False) -> str | None:

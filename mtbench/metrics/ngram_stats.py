@@ -88,33 +88,41 @@ def encode(docs: Sequence[Sequence[Sequence[int]] | Sequence[str]], as_chars: bo
     return EncodedDocs(units, lengths, n_docs, n_segs)
 
 
-def encode_words(docs: Sequence[Sequence[str]], separator: str = "\x00") -> EncodedDocs:
+#: Between the segments of a joined text (``encode_separated``): not whitespace, and in
+#: no token a tokenizer or a file line holds (it is checked).
+SEPARATOR = "\x00"
+
+
+def encode_words(docs: Sequence[Sequence[str]]) -> EncodedDocs:
     """Encode docs of equal length whose segments are whitespace-separated tokens (a
     tokenized line): every distinct token gets one id. The lines are joined with a
-    ``separator`` token between them (when no line holds it), so one split and one
+    ``SEPARATOR`` token between them (when no line holds one), so one split and one
     hash pass (``factorize``: equal strings, equal ids) give the tokens and where each
     line ends, without a call per line."""
     n_docs = len(docs)
     n_segs = len(docs[0]) if n_docs else 0
-    text = f" {separator} ".join(line for doc in docs for line in doc)
-    if text.count(separator) == n_docs * n_segs - 1:
-        return encode_separated(text, n_docs, n_segs, separator)
+    text = f" {SEPARATOR} ".join(line for doc in docs for line in doc)
+    if text.count(SEPARATOR) == n_docs * n_segs - 1:
+        return encode_separated(text, n_docs, n_segs)
     lines = [line for doc in docs for line in doc]
     lengths = np.fromiter(map(len, map(str.split, lines)), dtype=np.int64, count=len(lines)).reshape(n_docs, n_segs)
     tokens = " ".join(lines).split()  # the same tokens as the lines' splits, in order
-    units = pd.factorize(np.array(tokens, dtype=object), sort=False)[0].astype(np.int64, copy=False)
+    # pandas hashes a string only up to its first NUL ("a\x00b" == "a"): ids by dict then
+    ids: dict[str, int] = {}
+    units = (np.fromiter(map(ids.setdefault, tokens, itertools.count()), dtype=np.int64, count=len(tokens))
+             if SEPARATOR in text else pd.factorize(np.array(tokens, dtype=object), sort=False)[0].astype(np.int64))
     return EncodedDocs(units, lengths, n_docs, n_segs)
 
 
-def encode_separated(text: str, n_docs: int, n_segs: int, separator: str) -> EncodedDocs:
+def encode_separated(text: str, n_docs: int, n_segs: int) -> EncodedDocs:
     """Encode docs of ``n_segs`` segments each, given as one text: the tokens of every
-    segment (docs one after the other), one ``separator`` token between two segments
-    (and nowhere else)."""
+    segment (docs one after the other), one ``SEPARATOR`` token between two segments
+    and no NUL anywhere else (pandas' hashing stops at a string's first NUL)."""
     if n_docs * n_segs == 0:
         return EncodedDocs(np.zeros(0, dtype=np.int64), np.zeros((n_docs, n_segs), dtype=np.int64), n_docs, n_segs)
     ids, uniques = pd.factorize(np.array(text.split(), dtype=object), sort=False)
     # (numpy's own == would compare "\x00" as "", its string scalars drop trailing NULs)
-    sep_id = [i for i, u in enumerate(uniques) if u == separator]
+    sep_id = [i for i, u in enumerate(uniques) if u == SEPARATOR]
     is_sep = ids == sep_id[0] if sep_id else np.zeros(ids.size, dtype=bool)
     ends = np.concatenate((np.flatnonzero(is_sep), [ids.size]))
     if ends.size != n_docs * n_segs:

@@ -74,7 +74,7 @@ class Bleu(Metric):
         docs = [*refs, *hypotheses.values()]
         joined = [tokenize_13a_joined(doc, self.lowercase) for doc in docs] if fast is tokenize_13a else []
         if joined and None not in joined:  # a whole document through 13a at once (same tokens)
-            enc = encode_separated(f" {SEPARATOR} ".join(joined), len(docs), len(docs[0]), SEPARATOR)
+            enc = encode_separated(f" {SEPARATOR} ".join(joined), len(docs), len(docs[0]))
         else:
             enc = encode_words([[prep(x) for x in doc] for doc in docs])
         correct = match_counts(enc, len(refs), order, ref_mode="max")[0]  # (S, L, order)

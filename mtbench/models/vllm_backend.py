@@ -31,6 +31,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -210,6 +211,7 @@ def replica_envs(dp: int, tp: int, env: dict[str, str]) -> list[dict[str, str]]:
 
 
 _POLL_SECONDS = 1.0  # how often a reply's wait looks whether the worker still lives
+_LAST_LINE_SECONDS = 0.5  # how long a worker that exited may take to hand over its last line
 
 
 class Worker:
@@ -278,7 +280,10 @@ class Worker:
                 # The worker's engine processes inherit its stdout: when the worker dies
                 # they keep the pipe open, and no end of file ever comes. So look.
                 if self.proc.poll() is not None and self.lines.empty():
-                    line = None
+                    try:  # its last line may still be on the way through the stdout pump
+                        line = self.lines.get(timeout=_LAST_LINE_SECONDS)
+                    except Empty:
+                        line = None
                     break
                 if deadline is not None and time.monotonic() >= deadline:
                     self.kill()
@@ -314,18 +319,30 @@ class Worker:
 
     def kill(self) -> None:
         """End the worker and the engine processes it started (its own session, whose
-        group outlives the worker while an engine process is left in it)."""
-        try:
-            os.killpg(self.proc.pid, 15)
-            self.proc.wait(timeout=10)
-        except ProcessLookupError:
-            pass  # the worker and every process of its group are gone
-        except (OSError, subprocess.TimeoutExpired):
-            try:
-                os.killpg(self.proc.pid, 9)
-            except OSError:
-                pass
+        group outlives the worker while an engine process is left in it): SIGTERM,
+        then SIGKILL to what is left after 10 s."""
+        if not _signal_group(self.proc.pid, signal.SIGTERM):
             self.proc.wait()
+            return
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _signal_group(self.proc.pid, 0):
+            try:
+                self.proc.wait(timeout=0.1)  # reaps the worker, so that its group can empty
+            except subprocess.TimeoutExpired:
+                pass
+        _signal_group(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+
+def _signal_group(pgid: int, sig: int) -> bool:
+    """Send ``sig`` (0: only look) to a process group; False when none of it is left."""
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _close_all(ref: "weakref.ref[VLLMBackend]") -> None:

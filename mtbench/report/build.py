@@ -25,7 +25,6 @@ from mtbench.metrics.base import Metric
 from mtbench.report import plots
 from mtbench.report.details import file_slug, write_details
 from mtbench.report.drawing import Drawing, FigureJob
-from mtbench.report.drawing import start as start_drawing
 from mtbench.report.failures import ANY, FailureTable, failures_html, write_failures
 from mtbench.report.html import render_html
 from mtbench.report.leaderboard import Table, build_tables, marks_legend, run_notes, write_leaderboards
@@ -470,7 +469,7 @@ def _start_figures(results: Results, tables: list[Table], source: SegmentSource,
                                          f"{scope_line(results, [task], with_test=False)} · "
                                          f"{_shown_phrase(len(systems), n_task, view, len(under_test & set(systems)))}",
                                          f"segment {info.axis_label()}")))
-    return start_drawing(jobs)
+    return Drawing(jobs)
 
 
 def _plugin_figures(results: Results, tables: list[Table], out_dir: Path, view: ViewOptions) -> list[Path]:

@@ -3,10 +3,10 @@
 matplotlib draws one figure at a time per process and spends ~0.5 s per saved file,
 so a report with a dozen figures draws them in forked worker processes, one per
 thread of ``mtbench.threads`` (the figures are independent: each plot function gets
-its data and writes its own files). ``start`` returns at once: the report builds
-what does not show a figure (the worst segments, the output viewer's compressed
-payload) while the workers draw, then ``Drawing.paths`` waits for them. The paths
-come back in the order asked.
+its data and writes its own files). A ``Drawing`` starts them and returns at once:
+the report builds what does not show a figure (the worst segments, the output
+viewer's compressed payload) while the workers draw, then ``Drawing.paths`` waits
+for them. The paths come back in the order asked.
 
 Stop points stay in this process: a worker neither reacts to SIGTERM/Ctrl-C nor
 runs the fault-injection hooks; the report's checkpoint for each figure is passed
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from mtbench import threads
-from mtbench.proc import pool_worker
+from mtbench.proc import close_pool, pool_worker
 from mtbench.stop import FAULT_ENV, FAULT_LOG_ENV, checkpoint
 
 FigureJob = tuple[Callable[..., list[Path]], tuple[Any, ...]]
@@ -35,8 +35,9 @@ def _worker(parent: int) -> None:
 
 
 class Drawing:
-    """Figures being drawn; ``paths`` waits for them. Use as a context manager, so
-    that the workers end with the report even when it fails before waiting."""
+    """Figures being drawn (in this process, before the constructor returns, when one
+    thread is all the run may use); ``paths`` waits for them. Use as a context manager,
+    so that the workers end with the report even when it fails before waiting."""
 
     def __init__(self, jobs: list[FigureJob]) -> None:
         self._pool: ProcessPoolExecutor | None = None
@@ -48,7 +49,11 @@ class Drawing:
             return
         self._pool = ProcessPoolExecutor(n, mp_context=mp.get_context("fork"), initializer=_worker,
                                          initargs=(os.getpid(),))
-        self._futures = [self._pool.submit(plot, *args) for plot, args in jobs]
+        try:
+            self._futures = [self._pool.submit(plot, *args) for plot, args in jobs]
+        except BaseException:
+            self.close(now=True)
+            raise
 
     @staticmethod
     def _written(paths: list[Path]) -> list[Path]:
@@ -63,19 +68,14 @@ class Drawing:
             self.close()
         return [p for written in self._drawn for p in written]
 
-    def close(self) -> None:
+    def close(self, now: bool = False) -> None:
+        """After the figures in flight; ``now``: at once (a second Ctrl-C)."""
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            close_pool(self._pool, now)
             self._pool = None
 
     def __enter__(self) -> Drawing:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def start(jobs: list[FigureJob]) -> Drawing:
-    """Start drawing every ``plot(*args)`` (in this process when one thread is all
-    the run may use: then they are drawn before this returns)."""
-    return Drawing(jobs)
+    def __exit__(self, kind: type | None, *exc: object) -> None:
+        self.close(now=kind is KeyboardInterrupt)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -21,6 +23,7 @@ from mtbench.errors import MtbenchError
 from mtbench.models import vllm_backend
 from mtbench.models.base import DecodingParams
 from mtbench.models.vllm_backend import ENV_PYTHON, WORKER, VLLMBackend
+from mtbench.proc import pid_alive
 
 ALMA = "Translate this from German to English:\nGerman: {src}\nEnglish:"
 STOP = ("\nEnglish:",)  # ALMA cuts at "\n{Tgt}:"; the first line is kept later
@@ -126,6 +129,47 @@ def test_worker_env_drops_our_venv() -> None:
     assert "PYTHONPATH" not in env and "VIRTUAL_ENV" not in env
     assert env["VLLM_CPU_KVCACHE_SPACE"] == "1" and env["PATH"] == "/bin"
     assert vllm_backend.worker_env({"VLLM_CPU_KVCACHE_SPACE": "8"})["VLLM_CPU_KVCACHE_SPACE"] == "8"
+
+
+def start_fake_worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str) -> vllm_backend.Worker:
+    script = tmp_path / "fake_worker.py"
+    script.write_text(body, encoding="utf-8")
+    monkeypatch.setattr(vllm_backend, "WORKER", script)
+    return vllm_backend.Worker(Path(sys.executable), {}, dict(os.environ), "", None, False, startup_timeout=120)
+
+
+def test_a_worker_that_dies_leaving_its_engine_is_seen_and_the_engine_ends(tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # vLLM's engine processes inherit the worker's stdout: its end of file never comes
+    engine_pid = tmp_path / "engine.pid"
+    body = f"""import os, subprocess, sys
+sys.stdin.readline()
+engine = subprocess.Popen(["sleep", "120"])
+open({str(engine_pid)!r}, "w").write(str(engine.pid))
+sys.stderr.write("RuntimeError: the engine fell over\\n")
+sys.stderr.flush()
+os._exit(3)
+"""
+    started = time.monotonic()
+    with pytest.raises(MtbenchError) as err:
+        start_fake_worker(tmp_path, monkeypatch, body)
+    assert time.monotonic() - started < 60  # seen, not the 120 s start timeout
+    assert_one_line(err.value, "exited (status 3) during start", "the engine fell over")
+    pid = int(engine_pid.read_text())
+    deadline = time.monotonic() + 15
+    while pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not pid_alive(pid), "the engine process outlived its worker"
+
+
+def test_a_worker_that_answers_and_exits_keeps_its_answer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    body = """import json, sys
+sys.stdin.readline()
+print(json.dumps({"error": "boom: the real reason"}), flush=True)
+"""
+    with pytest.raises(MtbenchError) as err:
+        start_fake_worker(tmp_path, monkeypatch, body)
+    assert_one_line(err.value, "failed to start: boom: the real reason")
 
 
 def test_log_cause_skips_vllm_wrappers() -> None:

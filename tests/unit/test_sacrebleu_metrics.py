@@ -116,3 +116,12 @@ def test_lone_surrogate_scores_like_sacrebleu() -> None:
     ctx = ScoringContext("de", "en", ["s1", "s2"], {"A": refs})
     assert Chrf().score_systems(ctx, {"s": hyps})["s"].score == sacrebleu.corpus_chrf(hyps, [refs]).score
     assert Bleu().score_systems(ctx, {"s": hyps})["s"].score == sacrebleu.corpus_bleu(hyps, [refs]).score
+
+
+def test_nul_inside_a_token_scores_like_sacrebleu() -> None:
+    # pandas hashes strings only up to a NUL: "the\x00dog" must stay apart from "the"
+    refs = {"A": ["the dog sat on the mat", "a b c d"]}
+    hyps = {"s": ["the\x00dog sat on the\x00x mat", "a b\x00 c d"]}
+    for mine, theirs in ((Bleu(), BLEU()), (Chrf(word_order=2), CHRF(word_order=2))):
+        res = mine.score_systems(ctx(refs), hyps)["s"]
+        assert res.score == theirs.corpus_score(hyps["s"], [refs["A"]]).score

@@ -196,3 +196,21 @@ def test_bad_threads_value_is_one_line(tiny_layout: Path, tmp_path: Path, capsys
     err = capsys.readouterr().err.strip()
     assert err == "mtbench: error: command line: threads must be 0 (the free cores) or a positive integer, got -2"
     assert not (tmp_path / "run").exists()
+
+
+def test_a_negative_own_time_counts_as_none() -> None:
+    before, after = threads.read_cpu_times(STAT_BEFORE), threads.read_cpu_times(STAT_AFTER)
+    assert threads.count_busy(before, after, {0, 1, 2}, own_jiffies=-50) == 2
+
+
+def test_an_old_or_inherited_early_sample_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    slept: list[float] = []
+    monkeypatch.setattr(threads.time, "sleep", slept.append)
+    threads.start_sampling()
+    t0, stat, own, pid = threads._started
+    monkeypatch.setattr(threads, "_started", (t0 - threads.MAX_SAMPLE_AGE - 1, stat, own, pid))
+    threads.busy_cores()
+    assert len(slept) == 1  # sampled afresh
+    monkeypatch.setattr(threads, "_started", (time.monotonic() - 1, stat, own, pid + 1))  # a parent's, forked
+    threads.busy_cores()
+    assert len(slept) == 2

@@ -27,7 +27,7 @@ from mtbench.plugins import load_include_python
 from mtbench.proc import close_pool, pool_worker
 from mtbench.results import ModelInfo, Results, Score, TaskResult
 from mtbench.runlock import RunLock
-from mtbench.stop import checkpoint
+from mtbench.stop import checkpoint, hurried
 from mtbench import threads
 from mtbench.store import RunDir
 from mtbench.threads import decide as decide_threads
@@ -130,18 +130,14 @@ def run_score_jobs(jobs: Sequence[ScoreJob], workers: int, log: Log = print,
         method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
         pool = ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context(method), initializer=pool_worker,
                                    initargs=(os.getpid(),))
-        stop_now = False
         try:
             futures = {pool.submit(score_job, job): job for job in light}
             for fut in as_completed(futures):
                 job = futures[fut]
                 log(f"scored {job.task} {job.metric}: {len(job.hypotheses)} system(s)")
                 yield job, fut.result()
-        except KeyboardInterrupt:  # the second Ctrl-C: stop at once
-            stop_now = True
-            raise
         finally:  # also when the caller stops early (SIGTERM): jobs not started are dropped
-            close_pool(pool, now=stop_now)
+            close_pool(pool, now=hurried())  # a second Ctrl-C: the jobs in flight too
     yield from (executor or make_executor("local", log=log)).run_heavy(heavy, instances)
 
 

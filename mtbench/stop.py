@@ -30,6 +30,7 @@ FAULT_LOG_ENV = "MTBENCH_FAULT_LOG"
 
 _requested: int | None = None
 _escalate = True
+_hurried = False  # a second signal came: what would wait for work in flight does not
 _forward: list[int] = []  # child processes that get the request too (the scoring stage of a run)
 
 
@@ -45,6 +46,8 @@ def _handler(signum: int, frame: Any) -> None:
     if _requested is not None:
         if not _escalate:
             return  # a child: its parent decides
+        global _hurried
+        _hurried = True
         signal.signal(signum, signal.SIG_DFL)  # the second signal: stop now
         if signum == signal.SIGINT:
             raise KeyboardInterrupt
@@ -62,12 +65,12 @@ def _handler(signum: int, frame: Any) -> None:
 def handling(escalate: bool = True) -> Iterator[None]:
     """While inside: SIGTERM and SIGINT ask ``checkpoint`` to stop the work (main
     thread only; the previous handlers come back afterwards)."""
-    global _escalate, _requested
+    global _escalate, _requested, _hurried
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
-    _escalate, _requested = escalate, None
+    _escalate, _requested, _hurried = escalate, None, False
     for sig in previous:
         signal.signal(sig, _handler)
     try:
@@ -75,6 +78,12 @@ def handling(escalate: bool = True) -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def hurried() -> bool:
+    """A second stop signal came (the user wants out now): process pools are killed
+    rather than waited for (wherever in the call stack its KeyboardInterrupt surfaced)."""
+    return _hurried
 
 
 @contextmanager

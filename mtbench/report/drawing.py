@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 from mtbench import threads
 from mtbench.proc import close_pool, pool_worker
-from mtbench.stop import FAULT_ENV, FAULT_LOG_ENV, checkpoint
+from mtbench.stop import FAULT_ENV, FAULT_LOG_ENV, checkpoint, hurried
 
 FigureJob = tuple[Callable[..., list[Path]], tuple[Any, ...]]
 
@@ -77,5 +77,5 @@ class Drawing:
     def __enter__(self) -> Drawing:
         return self
 
-    def __exit__(self, kind: type | None, *exc: object) -> None:
-        self.close(now=kind is KeyboardInterrupt)
+    def __exit__(self, *exc: object) -> None:
+        self.close(now=hurried())  # a second Ctrl-C: not after the figures in flight

@@ -41,3 +41,21 @@ def test_a_pool_closed_after_its_jobs_finishes_them() -> None:
     job = pool.submit(sum, [1, 2, 3])
     close_pool(pool)
     assert job.result() == 6
+
+
+def test_a_second_stop_signal_is_a_hurry() -> None:
+    import signal
+
+    from mtbench import stop
+
+    with stop.handling():
+        assert not stop.hurried()
+        os.kill(os.getpid(), signal.SIGTERM)  # the first: finish what is in flight
+        time.sleep(0.1)
+        assert not stop.hurried()
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)  # the second: now
+            time.sleep(1)
+        assert stop.hurried()
+    with stop.handling():
+        assert not stop.hurried()  # a new run starts unhurried

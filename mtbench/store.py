@@ -133,7 +133,7 @@ class RunDir:
 
     def read_generation(self, task: str, model: str) -> list[str]:
         lines = self._copied_lines(task, model)
-        return lines if lines is not None else [r["output"] for r in self.read_generation_rows(task, model)]
+        return lines if lines is not None else [r["output"] for r in read_jsonl(self.generation_path(task, model))]
 
     def read_generation_rows(self, task: str, model: str) -> list[dict[str, Any]]:
         lines = self._copied_lines(task, model)

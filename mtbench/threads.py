@@ -118,14 +118,13 @@ def start_sampling() -> None:
     work done until the run decides (imports, loading its inputs) fills the sampling
     interval instead of a sleep; this process's own CPU time is taken off."""
     global _started
-    stat = Path("/proc/stat")
-    if hasattr(os, "sched_getaffinity") and stat.is_file():
-        _started = (time.monotonic(), read_cpu_times(stat.read_text()), _own_cpu_seconds(), os.getpid())
+    if hasattr(os, "sched_getaffinity") and Path("/proc/stat").is_file():
+        _started = _sample()
 
 
-def _own_cpu_seconds() -> float:
-    t = os.times()
-    return t.user + t.system
+def _sample() -> tuple[float, dict[int, tuple[int, int]], float, int]:
+    times = os.times()
+    return time.monotonic(), read_cpu_times(Path("/proc/stat").read_text()), times.user + times.system, os.getpid()
 
 
 def busy_cores(seconds: float = SAMPLE_SECONDS) -> int:
@@ -137,14 +136,14 @@ def busy_cores(seconds: float = SAMPLE_SECONDS) -> int:
     if not hasattr(os, "sched_getaffinity") or not stat.is_file():
         return 0
     started, _started = _started, None
-    if started is not None and (time.monotonic() - started[0] > MAX_SAMPLE_AGE or started[3] != os.getpid()):
-        started = None  # a command that never decided, long ago, or another process's sample
-    t0, before, own0 = (started or (time.monotonic(), read_cpu_times(stat.read_text()), _own_cpu_seconds()))[:3]
+    # not a sample of a command that never decided, long ago, or of the process we were forked from
+    usable = started is not None and time.monotonic() - started[0] <= MAX_SAMPLE_AGE and started[3] == os.getpid()
+    t0, before, own0, _ = started if usable else _sample()  # type: ignore[misc]
     left = seconds - (time.monotonic() - t0)
     if left > 0:
         time.sleep(left)
-    after = read_cpu_times(stat.read_text())
-    own_jiffies = (_own_cpu_seconds() - own0) * os.sysconf("SC_CLK_TCK")  # /proc/stat counts in clock ticks
+    _, after, own1, _ = _sample()
+    own_jiffies = (own1 - own0) * os.sysconf("SC_CLK_TCK")  # /proc/stat counts in clock ticks
     return count_busy(before, after, set(os.sched_getaffinity(0)), own_jiffies=own_jiffies)
 
 

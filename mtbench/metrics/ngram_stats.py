@@ -104,13 +104,13 @@ def encode_words(docs: Sequence[Sequence[str]]) -> EncodedDocs:
     text = f" {SEPARATOR} ".join(line for doc in docs for line in doc)
     if text.count(SEPARATOR) == n_docs * n_segs - 1:
         return encode_separated(text, n_docs, n_segs)
+    # A line holds a NUL (or there are none): line by line, and ids by dict, since pandas
+    # hashes a string only up to its first NUL ("a\x00b" would be "a").
     lines = [line for doc in docs for line in doc]
     lengths = np.fromiter(map(len, map(str.split, lines)), dtype=np.int64, count=len(lines)).reshape(n_docs, n_segs)
     tokens = " ".join(lines).split()  # the same tokens as the lines' splits, in order
-    # pandas hashes a string only up to its first NUL ("a\x00b" == "a"): ids by dict then
     ids: dict[str, int] = {}
-    units = (np.fromiter(map(ids.setdefault, tokens, itertools.count()), dtype=np.int64, count=len(tokens))
-             if SEPARATOR in text else pd.factorize(np.array(tokens, dtype=object), sort=False)[0].astype(np.int64))
+    units = np.fromiter(map(ids.setdefault, tokens, itertools.count()), dtype=np.int64, count=len(tokens))
     return EncodedDocs(units, lengths, n_docs, n_segs)
 
 

@@ -154,6 +154,9 @@ def test_our_own_work_in_the_sampling_interval_is_not_a_busy_core() -> None:
     finally:
         os.sched_setaffinity(0, cores)
     own = (own1.user + own1.system - own0.user - own0.system) * os.sysconf("SC_CLK_TCK")
+    ours = min(cores)
+    if own < 0.8 * (after[ours][1] - before[ours][1]):  # e.g. a VM's steal time, another process on our core
+        pytest.skip("this process did not get its core to itself for the interval")
     counted = threads.count_busy(before, after, set(cores))
     assert counted >= 1  # our own loop, seen as a busy core
     assert threads.count_busy(before, after, set(cores), own_jiffies=own) == counted - 1

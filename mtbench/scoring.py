@@ -103,6 +103,16 @@ def score_job(job: ScoreJob, metric: Metric | None = None) -> JobResult:
     return score_alone(metric, job.ctx, job.hypotheses)
 
 
+#: The jobs of the pool being started: a forked worker reads its job from its own copy
+#: of this list, so a task's outputs and references are not pickled to it (they were a
+#: third of the parent's work while the pool scored the WMT22/21 files).
+_INHERITED_JOBS: Sequence[ScoreJob] = ()
+
+
+def _score_inherited(index: int) -> JobResult:
+    return score_job(_INHERITED_JOBS[index])
+
+
 def run_score_jobs(jobs: Sequence[ScoreJob], workers: int, log: Log = print,
                    instances: Mapping[str, Metric] | None = None,
                    executor: Executor | None = None) -> Iterator[tuple[ScoreJob, JobResult]]:
@@ -127,17 +137,23 @@ def run_score_jobs(jobs: Sequence[ScoreJob], workers: int, log: Log = print,
             log(f"scoring {job.task} {job.metric}: {len(job.hypotheses)} system(s)")
             yield job, score_job(job, instances[job.metric])
     else:
+        global _INHERITED_JOBS
         method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
         pool = ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context(method), initializer=pool_worker,
                                    initargs=(os.getpid(),))
         try:
-            futures = {pool.submit(score_job, job): job for job in light}
+            if method == "fork":  # every worker is forked at or after the first submit, so it has them
+                _INHERITED_JOBS = light
+                futures = {pool.submit(_score_inherited, i): job for i, job in enumerate(light)}
+            else:
+                futures = {pool.submit(score_job, job): job for job in light}
             for fut in as_completed(futures):
                 job = futures[fut]
                 log(f"scored {job.task} {job.metric}: {len(job.hypotheses)} system(s)")
                 yield job, fut.result()
         finally:  # also when the caller stops early (SIGTERM): jobs not started are dropped
             close_pool(pool, now=hurried())  # a second Ctrl-C: the jobs in flight too
+            _INHERITED_JOBS = ()
     yield from (executor or make_executor("local", log=log)).run_heavy(heavy, instances)
 
 

@@ -1,5 +1,5 @@
-"""What a number covers, said in words: segments scored out of the test set's,
-references, preset and significance test. Every table, figure and page of a report
+"""What a number covers, said in words: segments scored out of the test set's, the
+test set, references, preset and significance test. Every table, figure and page of a report
 takes its title and scope line from here, so they cannot say different things."""
 
 from __future__ import annotations
@@ -17,10 +17,19 @@ def _short(task: str) -> str:
 
 
 def direction_labels(columns: Sequence[str]) -> list[str]:
-    """wmt22:de-en -> de-en, unless two columns share the pair (wmt21:de-en beside
-    wmt22:de-en): then every column keeps its test set."""
-    short = [c.split(":", 1)[-1] for c in columns]
-    return short if len(set(short)) == len(short) else list(columns)
+    """wmt22:de-en -> de-en when every column is a direction of one test set (the scope
+    line names it); else every column keeps its test set, so that wmt21:en-is beside
+    wmt22 columns does not read as a WMT22 direction."""
+    short = [_short(c) for c in columns]
+    testsets = {c.split(":", 1)[0] if ":" in c else None for c in columns}
+    one_test_set = len(testsets) == 1 and None not in testsets
+    return short if one_test_set and len(set(short)) == len(short) else list(columns)
+
+
+def testsets_phrase(tasks: Sequence[TaskResult]) -> str:
+    """``test set wmt22``, ``test sets wmt22, wmt21`` (in column order)."""
+    names = list(dict.fromkeys(t.testset for t in tasks))
+    return ("test set " if len(names) == 1 else "test sets ") + ", ".join(names) if names else ""
 
 
 def _range(values: Sequence[int]) -> str:
@@ -44,9 +53,10 @@ def segments_phrase(tasks: Sequence[TaskResult]) -> str:
         return f"all segments ({_range(scored)}{per})"
     if len(limited) == len(tasks) and len(set(scored)) == 1:
         return f"first {scored[0]} of {_range(total)} segments{per}"
+    names = direction_labels([t.name for t in tasks])
     return "segments: " + "; ".join(
-        f"{_short(t.name)} first {t.segments} of {t.segments_in_test_set}" if t.limited
-        else f"{_short(t.name)} all {t.segments}" for t in tasks)
+        f"{name} first {t.segments} of {t.segments_in_test_set}" if t.limited else f"{name} all {t.segments}"
+        for name, t in zip(names, tasks))
 
 
 def refs_phrase(tasks: Sequence[TaskResult]) -> str:
@@ -81,8 +91,9 @@ def significance_phrase(sig: Significance) -> str:
 
 
 def scope_line(results: Results, tasks: Sequence[TaskResult], with_test: bool = True) -> str:
-    """References, preset and (optionally) the test: the line under every title."""
-    parts = [refs_phrase(tasks), f"preset {results.preset}"]
+    """Test set, references, preset and (optionally) the significance test: the line
+    under every title."""
+    parts = [p for p in (testsets_phrase(tasks), refs_phrase(tasks)) if p] + [f"preset {results.preset}"]
     if with_test:
         parts.append(significance_phrase(results.significance))
     return " · ".join(parts)

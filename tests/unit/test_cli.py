@@ -65,7 +65,7 @@ def test_multi_reference_all(tiny_layout: Path, tmp_path: Path, capsys) -> None:
     expected = sacrebleu.corpus_chrf(TINY_SYS["good"], [TINY_REF_A, TINY_REF_B]).score
     assert res["scores"]["good"]["chrf"]["score"] == expected
     assert "nrefs:2" in res["scores"]["good"]["chrf"]["signature"]
-    assert "Scope: refs A+B · preset default" in (out / "report" / "leaderboard.md").read_text()
+    assert "Scope: test set wmt22 · refs A+B · preset default" in (out / "report" / "leaderboard.md").read_text()
 
 
 def test_score_json_has_signatures(tiny_layout: Path, tmp_path: Path, capsys) -> None:

@@ -314,6 +314,26 @@ def test_limit_run_says_so_in_every_table_and_figure(user_run: tuple[Path, Path]
         assert "ref A · preset default" in shown["axes"][0]["title"], name
 
 
+def test_every_figure_names_its_test_set_and_mixed_test_sets_label_each_column(tmp_path: Path, capsys) -> None:
+    """One test set: short column labels, the scope line names it. Two: each column
+    keeps its test set (wmt21:en-de beside wmt22:de-en), and the scope line names both."""
+    data = synthetic_layout(tmp_path / "data", pairs=("de-en",))
+    synthetic_layout(tmp_path / "data", pairs=("en-de",), testset="wmt21")
+    for tasks, labels, scope in (("wmt22:de-en", ["de-en"], "test set wmt22 · ref A · preset default"),
+                                 ("wmt22:de-en,wmt21:en-de", ["wmt22:de-en", "wmt21:en-de"],
+                                  "test sets wmt22, wmt21 · ref A · preset default")):
+        out = tmp_path / tasks.replace(":", "_").replace(",", "+")
+        assert main(["run", "--tasks", tasks, "--data-dir", str(data), "--significance", "none", "--out", str(out)]) == 0
+        capsys.readouterr()
+        shown = _all_figure_texts(out / "report")
+        heatmaps = [v for k, v in shown.items() if k.startswith("heatmap-")]
+        assert len(heatmaps) == 2 and all(h["axes"][0]["xticklabels"] == labels for h in heatmaps)
+        for name, fig in shown.items():  # a per-direction figure names its own test set
+            own = "test set wmt22 · ref A · preset default" if name.startswith("segments-") else scope
+            assert own in fig["axes"][0]["title"], (name, fig["axes"][0]["title"])
+        assert f"Scope: {scope}" in (out / "report" / "leaderboard.md").read_text(encoding="utf-8")
+
+
 def test_significance_figure_agrees_with_the_table_under_ar_seed_7(tmp_path: Path, capsys) -> None:
     data = synthetic_layout(tmp_path / "data", n=60,
                             systems=(("a", 0.10), ("b", 0.12), ("c", 0.30), ("d", 0.31), ("e", 0.6)))

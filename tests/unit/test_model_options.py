@@ -113,6 +113,8 @@ def test_a_config_file_gives_model_args_and_the_old_vllm_keys_become_them(tmp_pa
     ("smollm2-135m:/x", "smollm2-135m takes no argument; write smollm2-135m"),
     ("hf:/ckpt?max_batch", "option 'max_batch' has no value; write max_batch=VALUE"),
     ("hf:/ckpt?name", "option 'name' has no value"),
+    ("files:/my/outputs?name=mine", "gives systems named after their files; rename the files instead (e.g. mine.txt)"),
+    ("files?name=mine", "rename the files instead"),
 ])
 def test_a_spec_that_cannot_build_is_one_line(text: str, message: str) -> None:
     with pytest.raises(MtbenchError, match=re.escape(message)):

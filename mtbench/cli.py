@@ -377,7 +377,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from mtbench.train import main_train
 
     load_include_python([Path(p) for p in args.include_path or []])
-    return main_train(args.method, args.config, _log_to_flags(args))
+    return main_train(args.method, args.config, _log_to_flags(args), retrain=args.retrain)
 
 
 def _train_methods_epilog() -> str:
@@ -506,6 +506,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("config", help="training YAML (see trainers/configs/)")
     p.add_argument("--include-path", action="append", default=None, metavar="DIR",
                    help="folder of Python files that register training methods (RECIPES.register); repeatable")
+    p.add_argument("--retrain", action="store_true",
+                   help="train even when out already holds this training (same method, settings, data and base model)")
     _add_log_to(p, ": the configuration and every step's loss")
     p.set_defaults(func=cmd_train)
 

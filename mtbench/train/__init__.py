@@ -16,8 +16,9 @@ from mtbench.errors import MtbenchError
 __all__ = ["main_train"]
 
 
-def main_train(method: str, config_path: str, log_to: Sequence[str] = ()) -> int:
-    """``mtbench train METHOD CONFIG``: train and save; returns the exit status (3 when
+def main_train(method: str, config_path: str, log_to: Sequence[str] = (), retrain: bool = False) -> int:
+    """``mtbench train METHOD CONFIG``: train and save, unless the out folder already
+    holds this training (``retrain``: train anyway); returns the exit status (3 when
     the checkpoint is saved but an experiment tracker in ``log_to`` failed).
     Configuration errors raise :class:`MtbenchError` (one line) for the CLI to print."""
     from mtbench.train.config import load_config
@@ -34,21 +35,29 @@ def main_train(method: str, config_path: str, log_to: Sequence[str] = ()) -> int
 
     if os.environ.get("RANK", "0") != "0":  # `accelerate launch`: the main process logs, once
         log_to = ()
+    echo = lambda line: print(line, file=sys.stderr)  # noqa: E731
     if not log_to:
-        result = train(cfg, echo=lambda line: print(line, file=sys.stderr))
+        result = train(cfg, echo=echo, retrain=retrain)
+        ok = True
     else:
         from pathlib import Path
 
         from mtbench.trackers import StepLogger
 
-        logger = StepLogger(list(log_to), lambda m: print(m, file=sys.stderr))
-        logger.start(Path(cfg.out).name, {"method": method, **cfg.to_dict()},
-                     {"mtbench.command": "train", "mtbench.out": str(Path(cfg.out).resolve())})
+        logger = StepLogger(list(log_to), echo)
+        # started once training starts: a training found finished logs no empty run
+        start = lambda: logger.start(Path(cfg.out).name, {"method": method, **cfg.to_dict()},  # noqa: E731
+                                     {"mtbench.command": "train", "mtbench.out": str(Path(cfg.out).resolve())})
         try:
-            result = train(cfg, echo=lambda line: print(line, file=sys.stderr), on_step=logger.step)
+            result = train(cfg, echo=echo, on_step=logger.step, retrain=retrain, on_start=start)
         except BaseException:
             logger.finish(None, failed=True)
             raise
-        logger.finish(result.out)
-    print(f"trained {cfg.method} for {result.steps} steps (final loss {result.final_loss:.4f}) -> {result.out}")
-    return 0 if not log_to or logger.ok else TRACKER_FAILED_EXIT
+        if not result.reused:
+            logger.finish(result.out)
+        ok = logger.ok
+    if result.reused:
+        print(f"already trained: {cfg.method}, {result.steps} steps (final loss {result.final_loss:.4f}) -> {result.out}")
+    else:
+        print(f"trained {cfg.method} for {result.steps} steps (final loss {result.final_loss:.4f}) -> {result.out}")
+    return 0 if ok else TRACKER_FAILED_EXIT

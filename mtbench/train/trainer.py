@@ -17,6 +17,7 @@ import json
 import math
 import platform
 import random
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from torch import nn
 
 from mtbench.errors import MtbenchError
 from mtbench.train import data as tdata
+from mtbench.train import output
 from mtbench.train.config import TrainConfig
 
 
@@ -36,6 +38,7 @@ class TrainResult:
     steps: int
     final_loss: float
     seconds: float
+    reused: bool = False  # out already held this training: nothing was trained
 
 
 class Policy(nn.Module):
@@ -107,16 +110,39 @@ def make_scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig) -> torch.
 
 
 def train(cfg: TrainConfig, echo: Callable[[str], None] | None = None,
-          on_step: Callable[[dict[str, Any]], None] | None = None) -> TrainResult:
-    """Train ``cfg.method`` for ``cfg.steps`` optimizer steps and save to ``cfg.out``.
-    ``on_step`` gets each row of train_log.jsonl as it is written (experiment trackers)."""
+          on_step: Callable[[dict[str, Any]], None] | None = None, retrain: bool = False,
+          on_start: Callable[[], None] | None = None) -> TrainResult:
+    """Train ``cfg.method`` for ``cfg.steps`` optimizer steps and save to ``cfg.out``,
+    unless ``cfg.out`` already holds this training (``retrain``: train anyway; see
+    ``mtbench.train.output``). ``on_step`` gets each row of train_log.jsonl as it is
+    written (experiment trackers); ``on_start`` is called once it is decided to train."""
     from accelerate import Accelerator
     from accelerate.utils import set_seed
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     started = time.time()
     out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
+    output.check_replaceable(out)
+    tokenizer = AutoTokenizer.from_pretrained(cfg.base_model)
+    if tokenizer.pad_token_id is None:  # Llama: pad with EOS, as ALMA and TIM do (masks come from lengths)
+        tokenizer.pad_token = tokenizer.eos_token
+    rows, sums = cfg.recipe.examples(cfg, tokenizer)
+    wanted = output.identity(cfg.method, cfg.to_dict(), sums, output.base_model_hashes(cfg.base_model))
+    meta = output.recorded(out)
+    if meta is not None:
+        why = output.difference(meta, wanted)
+        if why is None and not retrain:
+            if echo is not None:
+                echo(f"mtbench: {out} already holds this training (same method, settings, data and base model): "
+                     f"nothing to train; --retrain trains it again")
+            return TrainResult(out, int(meta.get("steps") or 0), float(meta.get("final_loss", math.nan)),
+                               float(meta.get("seconds") or 0.0), reused=True)
+        if echo is not None:
+            echo(f"mtbench: training again into {out}: " + (why or "--retrain") +
+                 "; its checkpoint stays until the new one is saved")
+    work = output.staging(out)  # the folder replaces out once the checkpoint is saved
+    if on_start is not None:
+        on_start()
     set_seed(cfg.seed)
     random.seed(cfg.seed)
     from mtbench.train.precision import resolve as resolve_precision
@@ -127,9 +153,6 @@ def train(cfg: TrainConfig, echo: Callable[[str], None] | None = None,
     accelerator = Accelerator(cpu=cfg.device == "cpu", mixed_precision=mixed,
                               gradient_accumulation_steps=cfg.grad_accum)
 
-    tokenizer = AutoTokenizer.from_pretrained(cfg.base_model)
-    if tokenizer.pad_token_id is None:  # Llama: pad with EOS, as ALMA and TIM do (masks come from lengths)
-        tokenizer.pad_token = tokenizer.eos_token
     from mtbench.models.hf import dtype_kwargs  # torch_dtype / dtype across transformers 4.x and 5.x
 
     # float32 master weights; mixed_precision (accelerate autocast) decides the compute dtype.
@@ -138,7 +161,6 @@ def train(cfg: TrainConfig, echo: Callable[[str], None] | None = None,
     recipe = cfg.recipe
     policy = Policy(lm, reward_head=recipe.reward_head)
 
-    rows, sums = recipe.examples(cfg, tokenizer)
     gen = torch.Generator().manual_seed(cfg.seed)
     loader = torch.utils.data.DataLoader(rows, batch_size=cfg.batch_size, shuffle=True, generator=gen,  # type: ignore[arg-type]
                                          collate_fn=tdata.Collator(tokenizer.pad_token_id), drop_last=False)
@@ -148,59 +170,69 @@ def train(cfg: TrainConfig, echo: Callable[[str], None] | None = None,
     policy, optimizer, loader = accelerator.prepare(policy, optimizer, loader)
     policy.train()
 
-    log_path = out / "train_log.jsonl"
-    log_path.write_text("", encoding="utf-8")
-    step, final_loss = 0, float("nan")
-    acc_loss, acc_parts, micro, tokens = 0.0, {}, 0, 0  # type: ignore[var-annotated]
-    on_cuda = accelerator.device.type == "cuda"
-    step_started = time.perf_counter()
-    while step < cfg.steps:
-        for batch in loader:
-            # tokens the step trains on (every sequence it runs: chosen, rejected, negative)
-            tokens += sum(int(v.sum()) for k, v in batch.items() if k.endswith("attention_mask"))
-            with accelerator.accumulate(policy):
-                loss, parts = recipe.loss(policy, batch, cfg)
-                accelerator.backward(loss)
-                acc_loss += loss.item()
-                for k, v in parts.items():
-                    acc_parts[k] = acc_parts.get(k, 0.0) + v
-                micro += 1
+    try:
+        log_path = work / "train_log.jsonl"
+        if accelerator.is_main_process:
+            shutil.rmtree(work, ignore_errors=True)  # what a stopped training left
+            work.mkdir(parents=True)
+            log_path.write_text("", encoding="utf-8")
+        accelerator.wait_for_everyone()
+        step, final_loss = 0, float("nan")
+        acc_loss, acc_parts, micro, tokens = 0.0, {}, 0, 0  # type: ignore[var-annotated]
+        on_cuda = accelerator.device.type == "cuda"
+        step_started = time.perf_counter()
+        while step < cfg.steps:
+            for batch in loader:
+                # tokens the step trains on (every sequence it runs: chosen, rejected, negative)
+                tokens += sum(int(v.sum()) for k, v in batch.items() if k.endswith("attention_mask"))
+                with accelerator.accumulate(policy):
+                    loss, parts = recipe.loss(policy, batch, cfg)
+                    accelerator.backward(loss)
+                    acc_loss += loss.item()
+                    for k, v in parts.items():
+                        acc_parts[k] = acc_parts.get(k, 0.0) + v
+                    micro += 1
+                    if accelerator.sync_gradients:
+                        if cfg.max_grad_norm > 0:
+                            # The prepared model's parameters: under FSDP they replace the pre-wrap
+                            # objects in `params` and accelerate only clips (sharded) when the list is
+                            # exactly model.parameters(); frozen ones have no grad, so CPU is unchanged.
+                            accelerator.clip_grad_norm_(policy.parameters(), cfg.max_grad_norm)
+                        lr = scheduler.get_last_lr()[0]
+                        optimizer.step()
+                        scheduler.step()
+                        optimizer.zero_grad()
                 if accelerator.sync_gradients:
-                    if cfg.max_grad_norm > 0:
-                        # The prepared model's parameters: under FSDP they replace the pre-wrap
-                        # objects in `params` and accelerate only clips (sharded) when the list is
-                        # exactly model.parameters(); frozen ones have no grad, so CPU is unchanged.
-                        accelerator.clip_grad_norm_(policy.parameters(), cfg.max_grad_norm)
-                    lr = scheduler.get_last_lr()[0]
-                    optimizer.step()
-                    scheduler.step()
-                    optimizer.zero_grad()
-            if accelerator.sync_gradients:
-                step += 1
-                final_loss = acc_loss / micro
-                row = {"step": step, "loss": final_loss, "lr": lr, **{k: v / micro for k, v in acc_parts.items()}}
-                # loss.item() waits for the device; a GPU may still run this step's optimizer
-                # kernels into the next step, so single rows can shift but their sum is right
-                now = time.perf_counter()
-                row.update({"seconds": round(now - step_started, 4), "tokens": tokens})
-                if on_cuda:  # peak since the start, on this process's GPU
-                    row["gpu_peak_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 3)
-                step_started = now
-                if accelerator.is_main_process:
-                    with open(log_path, "a", encoding="utf-8") as f:
-                        f.write(json.dumps(row) + "\n")
-                    if echo is not None:
-                        echo(json.dumps(row))
-                    if on_step is not None:
-                        on_step(row)
-                acc_loss, acc_parts, micro, tokens = 0.0, {}, 0, 0
-                if step >= cfg.steps:
-                    break
-    accelerator.wait_for_everyone()
-    full = full_policy(accelerator, policy, cfg)  # every process takes part (a collective under FSDP/ZeRO)
-    if accelerator.is_main_process:
-        save(full, tokenizer, cfg, sums, step, final_loss, time.time() - started, mixed)
-    accelerator.wait_for_everyone()
+                    step += 1
+                    final_loss = acc_loss / micro
+                    row = {"step": step, "loss": final_loss, "lr": lr, **{k: v / micro for k, v in acc_parts.items()}}
+                    # loss.item() waits for the device; a GPU may still run this step's optimizer
+                    # kernels into the next step, so single rows can shift but their sum is right
+                    now = time.perf_counter()
+                    row.update({"seconds": round(now - step_started, 4), "tokens": tokens})
+                    if on_cuda:  # peak since the start, on this process's GPU
+                        row["gpu_peak_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 3)
+                    step_started = now
+                    if accelerator.is_main_process:
+                        with open(log_path, "a", encoding="utf-8") as f:
+                            f.write(json.dumps(row) + "\n")
+                        if echo is not None:
+                            echo(json.dumps(row))
+                        if on_step is not None:
+                            on_step(row)
+                    acc_loss, acc_parts, micro, tokens = 0.0, {}, 0, 0
+                    if step >= cfg.steps:
+                        break
+        accelerator.wait_for_everyone()
+        full = full_policy(accelerator, policy, cfg)  # every process takes part (a collective under FSDP/ZeRO)
+        if accelerator.is_main_process:
+            save(full, tokenizer, cfg, work, wanted, step, final_loss, time.time() - started, mixed)
+            output.publish(work, out)
+        accelerator.wait_for_everyone()
+    except BaseException:
+        if accelerator.is_main_process:  # out stays as it was; no half-written folder is left beside it
+            shutil.rmtree(work, ignore_errors=True)
+        raise
     return TrainResult(out, step, final_loss, time.time() - started)
 
 
@@ -239,13 +271,13 @@ def full_policy(accelerator: Any, policy: nn.Module, cfg: TrainConfig) -> Any:
     return full
 
 
-def save(policy: Policy, tokenizer: Any, cfg: TrainConfig, sums: dict[str, str], steps: int, final_loss: float,
-         seconds: float, mixed_precision: str | None = None) -> None:
-    """An HFBackend-loadable checkpoint + tokenizer + ``mtbench_train.json``."""
+def save(policy: Policy, tokenizer: Any, cfg: TrainConfig, out: Path, trained: dict[str, Any], steps: int,
+         final_loss: float, seconds: float, mixed_precision: str | None = None) -> None:
+    """An HFBackend-loadable checkpoint + tokenizer + ``mtbench_train.json`` in ``out``;
+    ``trained``: the training's identity (``output.identity``)."""
     import accelerate
     import transformers
 
-    out = Path(cfg.out)
     lm = policy.lm
     if cfg.tuning == "lora":
         if cfg.merge_lora:
@@ -271,7 +303,8 @@ def save(policy: Policy, tokenizer: Any, cfg: TrainConfig, sums: dict[str, str],
         "method": cfg.method,
         "base_model": cfg.base_model,
         "config": cfg.to_dict(),
-        "data_sha256": sums,
+        "data_sha256": trained["data_sha256"],
+        "base_model_sha256": trained["base_model_sha256"],
         "steps": steps,
         "final_loss": final_loss,
         "seconds": round(seconds, 2),
@@ -279,4 +312,4 @@ def save(policy: Policy, tokenizer: Any, cfg: TrainConfig, sums: dict[str, str],
         "mixed_precision": mixed_precision or cfg.mixed_precision,  # what ran (config "auto" resolved)
         "versions": versions,
     }
-    (out / "mtbench_train.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (out / output.META).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -253,6 +253,77 @@ def test_alma_folder_layout_with_accumulation(setup: dict[str, Path], data_dir: 
     assert not torch.equal(merged[mlp], base[mlp])
 
 
+def _folder_bytes(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+@pytest.mark.slow
+def test_a_finished_training_is_not_redone_and_a_new_one_replaces_it_only_once_saved(setup: dict[str, Path],
+                                                                                    tmp_path: Path) -> None:
+    from mtbench.train.trainer import train
+
+    lines: list[str] = []
+    cfg = config(setup, "mle", "again", steps=2)
+    out = Path(cfg.out)
+    first = train(cfg, echo=lines.append)
+    assert not first.reused and (out / "model.safetensors").is_file()
+    meta = json.loads((out / "mtbench_train.json").read_text())
+    assert meta["base_model_sha256"]["weights_sha256"] and set(meta["data_sha256"]) == {cfg.data.src, cfg.data.tgt}
+    before = _folder_bytes(out)
+
+    lines.clear()
+    again = train(cfg, echo=lines.append)  # the same command: nothing is trained
+    assert again.reused and (again.steps, again.final_loss) == (first.steps, first.final_loss)
+    assert lines == [f"mtbench: {out} already holds this training (same method, settings, data and base model): "
+                     f"nothing to train; --retrain trains it again"]
+    assert _folder_bytes(out) == before
+
+    # Another setting: trained again; a training that fails midway leaves the old folder whole.
+    def fail_at_step_1(row: dict[str, Any]) -> None:
+        raise RuntimeError("stopped at step 1")
+
+    lines.clear()
+    with pytest.raises(RuntimeError, match="stopped at step 1"):
+        train(config(setup, "mle", "again", steps=2, lr=1e-3), echo=lines.append, on_step=fail_at_step_1)
+    assert lines[0] == f"mtbench: training again into {out}: the settings differ (lr); its checkpoint stays until the " \
+                       f"new one is saved"
+    assert _folder_bytes(out) == before and not (out.parent / ".again.partial").exists()
+    changed = train(config(setup, "mle", "again", steps=2, lr=1e-3))
+    assert not changed.reused and json.loads((out / "mtbench_train.json").read_text())["config"]["lr"] == 1e-3
+    assert not (out.parent / ".again.partial").exists() and not (out.parent / ".again.old").exists()
+
+    # The same data file with other contents: trained again; --retrain: trained again
+    # although nothing changed.
+    data = tmp_path / "train.en"
+    data.write_text(setup["en"].read_text(), encoding="utf-8")
+    own = config(setup, "mle", "again", steps=2, data={"src": str(setup["de"]), "tgt": str(data), "src_lang": "de",
+                                                       "tgt_lang": "en"})
+    assert not train(own).reused and train(own).reused
+    data.write_text(setup["en"].read_text().replace("cat", "bird"), encoding="utf-8")
+    lines.clear()
+    assert not train(own, echo=lines.append).reused
+    assert lines[0] == f"mtbench: training again into {out}: the data files differ; its checkpoint stays until the " \
+                       f"new one is saved"
+    lines.clear()
+    assert not train(own, echo=lines.append, retrain=True).reused
+    assert lines[0].endswith(f"training again into {out}: --retrain; its checkpoint stays until the new one is saved")
+
+
+def test_an_out_folder_that_is_not_a_training_is_never_replaced(setup: dict[str, Path], tmp_path: Path) -> None:
+    from mtbench.train import main_train
+
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("my notes", encoding="utf-8")
+    cfg = tmp_path / "mle.yaml"
+    cfg.write_text(f"base_model: {setup['base']}\nout: {out}\nsteps: 1\nbatch_size: 8\nmax_length: 200\n"
+                   f"data: {{src: {setup['de']}, tgt: {setup['en']}, src_lang: de, tgt_lang: en, limit: 4}}\n")
+    with pytest.raises(MtbenchError) as err:
+        main_train("mle", str(cfg))
+    assert "\n" not in str(err.value) and f"out {out} holds files but no mtbench_train.json" in str(err.value)
+    assert [p.name for p in out.iterdir()] == ["notes.txt"] and (out / "notes.txt").read_text() == "my notes"
+
+
 def test_paths_expand_variables_and_unset_ones_are_named(setup: dict[str, Path], tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     from mtbench.train.config import parse_config

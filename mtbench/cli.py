@@ -380,6 +380,19 @@ def cmd_train(args: argparse.Namespace) -> int:
     return main_train(args.method, args.config, _log_to_flags(args), retrain=args.retrain)
 
 
+def _load_train_plugins_early(argv: Sequence[str]) -> None:
+    """`mtbench train --include-path DIR`: DIR's methods are registered before the parser
+    is built, so that `--help` lists them too (loading is done once per file)."""
+    if not argv or argv[0] != "train":
+        return
+    folders = [v for flag, v in zip(argv, argv[1:]) if flag == "--include-path"]
+    folders += [a.split("=", 1)[1] for a in argv if a.startswith("--include-path=")]
+    if folders:
+        from mtbench.plugins import load_include_python
+
+        load_include_python([Path(f) for f in folders])
+
+
 def _train_methods_epilog() -> str:
     """`mtbench train --help`'s list of methods, from the registry (no torch import)."""
     from mtbench.train.recipes import method_lines
@@ -523,8 +536,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     die_with_parent_from_env()  # a scoring stage started by `mtbench run` dies with it
     threads.start_sampling()  # busy cores are sampled while the command imports and loads
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        _load_train_plugins_early(argv)
+        args = build_parser().parse_args(argv)
         return args.func(args)
     except MtbenchError as exc:
         if not exc.quiet:

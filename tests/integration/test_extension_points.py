@@ -237,6 +237,17 @@ def test_a_plot_from_a_plugin_is_in_the_report_with_scope_and_the_model_under_te
     assert "  first-metric\n" in listed.stdout
 
 
+def test_train_help_lists_a_plugins_training_method(plugins: Path) -> None:
+    for flags in (["--include-path", str(plugins)], [f"--include-path={plugins}"]):
+        shown = _mtbench("train", "--help", *flags)
+        assert shown.returncode == 0, shown.stderr
+        methods = shown.stdout.split("training methods:")[1]
+        assert "\n  smoothed-mle " in methods and "\n  mle " in methods, methods
+    assert "smoothed-mle" not in _mtbench("train", "--help").stdout
+    bad = _mtbench("train", "--include-path", str(plugins / "missing"), "--help")
+    assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "is not a folder" in bad.stderr
+
+
 @pytest.mark.slow
 def test_a_training_method_from_a_plugin_trains_through_the_cli(plugins: Path, tmp_path: Path) -> None:
     pytest.importorskip("accelerate")

@@ -45,7 +45,7 @@ class Drawing:
         self._drawn: list[list[Path]] | None = None
         n = min(threads.current(), len(jobs))
         if n <= 1 or "fork" not in mp.get_all_start_methods():
-            self._drawn = [self._written(plot(*args)) for plot, args in jobs]
+            self._drawn = [plot(*args) for plot, args in jobs]  # each saved figure passed its checkpoint here
             return
         self._pool = ProcessPoolExecutor(n, mp_context=mp.get_context("fork"), initializer=_worker,
                                          initargs=(os.getpid(),))
@@ -57,6 +57,7 @@ class Drawing:
 
     @staticmethod
     def _written(paths: list[Path]) -> list[Path]:
+        """A worker's figure, written: its checkpoint, which the worker does not pass."""
         if paths:
             checkpoint("report", paths[0].stem)
         return paths

@@ -148,7 +148,7 @@ def grouped_bars(columns: Sequence[str], n_directions: int, systems: Sequence[st
                edgecolor="black" if mine else "white", linewidth=1.4 if mine else 0.4, zorder=3 if mine else 2)
     if len(columns) > n_directions:
         ax.axvline(n_directions - 0.5, color="#888888", linewidth=0.8, linestyle=":")
-    ax.set_xticks(x, direction_labels(columns), rotation=30, ha="right")
+    ax.set_xticks(x, direction_labels(columns[:n_directions]) + list(columns[n_directions:]), rotation=30, ha="right")
     ax.set_ylabel(ylabel)
     _titles(fig, ax, title, subtitle)
     legend = ax.legend(ncol=min(4, n), loc="upper center", bbox_to_anchor=(0.5, -0.28), frameon=False)

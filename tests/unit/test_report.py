@@ -317,9 +317,9 @@ def test_limit_run_says_so_in_every_table_and_figure(user_run: tuple[Path, Path]
 def test_every_figure_names_its_test_set_and_mixed_test_sets_label_each_column(tmp_path: Path, capsys) -> None:
     """One test set: short column labels, the scope line names it. Two: each column
     keeps its test set (wmt21:en-de beside wmt22:de-en), and the scope line names both."""
-    data = synthetic_layout(tmp_path / "data", pairs=("de-en",))
+    data = synthetic_layout(tmp_path / "data", pairs=("de-en", "en-de"))
     synthetic_layout(tmp_path / "data", pairs=("en-de",), testset="wmt21")
-    for tasks, labels, scope in (("wmt22:de-en", ["de-en"], "test set wmt22 · ref A · preset default"),
+    for tasks, labels, scope in (("wmt22:de-en,wmt22:en-de", ["de-en", "en-de"], "test set wmt22 · ref A · preset default"),
                                  ("wmt22:de-en,wmt21:en-de", ["wmt22:de-en", "wmt21:en-de"],
                                   "test sets wmt22, wmt21 · ref A · preset default")):
         out = tmp_path / tasks.replace(":", "_").replace(",", "+")
@@ -328,8 +328,10 @@ def test_every_figure_names_its_test_set_and_mixed_test_sets_label_each_column(t
         shown = _all_figure_texts(out / "report")
         heatmaps = [v for k, v in shown.items() if k.startswith("heatmap-")]
         assert len(heatmaps) == 2 and all(h["axes"][0]["xticklabels"] == labels for h in heatmaps)
+        bars = [v for k, v in shown.items() if k.startswith("bars-")]  # directions, then the averages
+        assert len(bars) == 2 and all(b["axes"][0]["xticklabels"][:len(labels)] == labels for b in bars), bars
         for name, fig in shown.items():  # a per-direction figure names its own test set
-            own = "test set wmt22 · ref A · preset default" if name.startswith("segments-") else scope
+            own = "test set wmt22 · ref A · preset default" if name.startswith(("segments-", "significance-")) else scope
             assert own in fig["axes"][0]["title"], (name, fig["axes"][0]["title"])
         assert f"Scope: {scope}" in (out / "report" / "leaderboard.md").read_text(encoding="utf-8")
 
@@ -561,3 +563,19 @@ def test_report_of_a_run_whose_mean_plugin_is_gone(tmp_path: Path, capsys) -> No
     assert proc.returncode == 0, proc.stderr  # a fresh process: the plugin is not registered there
     res = read_json(tmp_path / "rep" / "results.json")
     assert res["tasks"]["wmt22:de-en"]["scores"]["bad"]["gone-gap"]["comparison"]["verdict"] == "worse"
+
+
+def test_each_figure_passes_one_checkpoint_drawn_here_or_in_the_pool(tmp_path: Path, monkeypatch) -> None:
+    """Fault injection kills at a label of a clean run: labels must be the same, and
+    unique, whether the figures are drawn in this process (one thread) or in the pool."""
+    data = synthetic_layout(tmp_path / "data")
+    seen = {}
+    for threads in ("1", "2"):
+        log = tmp_path / f"labels-{threads}.txt"
+        monkeypatch.setenv("MTBENCH_FAULT_LOG", str(log))
+        assert main(["run", "--tasks", "wmt22:de-en,wmt22:en-de", "--data-dir", str(data), "--threads", threads,
+                     "--significance", "none", "--out", str(tmp_path / f"run-{threads}")]) == 0
+        labels = [x for x in log.read_text(encoding="utf-8").splitlines() if x.startswith("report:")]
+        assert len(labels) == len(set(labels)) and "report:heatmap-bleu" in labels, labels
+        seen[threads] = set(labels)
+    assert seen["1"] == seen["2"]

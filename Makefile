@@ -55,7 +55,7 @@ vllm-env: $(VLLM_VENV)/.installed
 # ALMA's ten directions, significance against the best system of each column.
 reports: $(STAMP)
 	$(VENV)/bin/mtbench run --tasks alma --metrics bleu,chrf,failures --out runs/reports-alma
-	rm -rf reports/alma  # a report adds files, it never deletes any: start clean
+	rm -rf reports/alma  # start clean: a report keeps the subfolders of the one it replaces (analyses)
 	$(VENV)/bin/mtbench report runs/reports-alma --out reports/alma \
 	  --title "WMT systems and ALMA LLM outputs on ALMA's directions"
 	$(VENV)/bin/mtbench analyze runs/reports-alma ALMA-13B-LoRA GPT-4-1106-preview --out reports/alma/analysis-ALMA-13B-LoRA-vs-GPT-4-1106-preview
@@ -68,7 +68,7 @@ reproduce-tim: $(STAMP)
 	$(VENV)/bin/mtbench train tim trainers/configs/repro-tim.yaml
 	$(VENV)/bin/mtbench run --tasks repro-tim --out $(REPRO_TIM)/eval \
 	  --model smollm2-135m --model hf:$(REPRO_TIM)/smollm2-mle --model hf:$(REPRO_TIM)/smollm2-tim
-	rm -rf reports/repro-tim  # a report adds files, it never deletes any: start clean
+	rm -rf reports/repro-tim  # start clean: a report keeps the subfolders of the one it replaces (analyses)
 	$(VENV)/bin/mtbench report $(REPRO_TIM)/eval --out reports/repro-tim \
 	  --train-log $(REPRO_TIM)/smollm2-mle --train-log $(REPRO_TIM)/smollm2-tim \
 	  --title "TIM at CPU scale: SmolLM2-135M-Instruct, 160 de-en pairs (both directions), 40 steps; greedy, 64 tokens" \
@@ -84,7 +84,7 @@ reproduce-alma: $(STAMP)
 	$(VENV)/bin/mtbench train mle trainers/configs/repro-alma-stage1-stage2.yaml
 	$(VENV)/bin/mtbench run --tasks repro-alma --out $(REPRO_ALMA)/eval --model smollm2-135m \
 	  --model hf:$(REPRO_ALMA)/smollm2-stage2 --model hf:$(REPRO_ALMA)/smollm2-stage1-stage2
-	rm -rf reports/repro-alma  # a report adds files, it never deletes any: start clean
+	rm -rf reports/repro-alma  # start clean: a report keeps the subfolders of the one it replaces (analyses)
 	$(VENV)/bin/mtbench report $(REPRO_ALMA)/eval --out reports/repro-alma \
 	  --train-log $(REPRO_ALMA)/smollm2-stage1 --train-log $(REPRO_ALMA)/smollm2-stage2 \
 	  --train-log $(REPRO_ALMA)/smollm2-stage1-stage2 \
@@ -103,7 +103,7 @@ reproduce-lat: $(STAMP)
 	$(VENV)/bin/mtbench train mle trainers/configs/repro-lat-mle.yaml
 	$(foreach a,$(LAT_ALPHAS),$(VENV)/bin/mtbench train lat trainers/configs/repro-lat-a$(a).yaml &&) true
 	$(VENV)/bin/mtbench run --tasks repro-lat --out $(REPRO_LAT)/eval $(foreach a,$(LAT_ALPHAS),--model hf:$(REPRO_LAT)/smollm2-lat-a$(a))
-	rm -rf reports/repro-lat  # a report adds files, it never deletes any: start clean
+	rm -rf reports/repro-lat  # start clean: a report keeps the subfolders of the one it replaces (analyses)
 	$(VENV)/bin/mtbench report $(REPRO_LAT)/eval --out reports/repro-lat --x lat.alpha \
 	  --train-log $(REPRO_LAT)/smollm2-mle $(foreach a,$(LAT_ALPHAS),--train-log $(REPRO_LAT)/smollm2-lat-a$(a)) \
 	  --title "LAT at CPU scale: SmolLM2-135M-Instruct, MLE on 80 de-en + 80 zh-en pairs (both directions, 40 steps), then stage 2 at four alphas (20 steps); greedy, 64 tokens" \
@@ -120,7 +120,7 @@ reproduce-lat-ablation: $(STAMP)
 	$(foreach a,$(LAT_ARMS),$(VENV)/bin/mtbench train lat trainers/configs/repro-lat-$(a).yaml &&) true
 	$(VENV)/bin/mtbench run --tasks repro-lat-ablation --out $(REPRO_LAT)/ablation --model hf:$(REPRO_LAT)/smollm2-mle \
 	  $(foreach a,$(LAT_ARMS),--model hf:$(REPRO_LAT)/smollm2-lat-$(a))
-	rm -rf reports/repro-lat-ablation  # a report adds files, it never deletes any: start clean
+	rm -rf reports/repro-lat-ablation  # start clean: a report keeps the subfolders of the one it replaces (analyses)
 	$(VENV)/bin/mtbench report $(REPRO_LAT)/ablation --out reports/repro-lat-ablation --x lr --x steps \
 	  --train-log $(REPRO_LAT)/smollm2-mle $(foreach a,$(LAT_ARMS),--train-log $(REPRO_LAT)/smollm2-lat-$(a)) \
 	  --title "LAT stage 2's lr and steps at CPU scale: SmolLM2-135M-Instruct after MLE (80 de-en + 80 zh-en pairs, both directions, 40 steps), stage 2 at alpha 0.05; greedy, 64 tokens" \
@@ -134,7 +134,7 @@ REPRO_MFTI := runs/repro-mfti
 reproduce-mfti: $(STAMP)
 	$(VENV)/bin/mtbench train mfti trainers/configs/repro-mfti.yaml
 	$(VENV)/bin/mtbench run --tasks repro-mfti --out $(REPRO_MFTI)/eval --model smollm2-135m --model hf:$(REPRO_MFTI)/smollm2-mfti
-	rm -rf reports/repro-mfti  # a report adds files, it never deletes any: start clean
+	rm -rf reports/repro-mfti  # start clean: a report keeps the subfolders of the one it replaces (analyses)
 	$(VENV)/bin/mtbench report $(REPRO_MFTI)/eval --out reports/repro-mfti --train-log $(REPRO_MFTI)/smollm2-mfti \
 	  --title "The XGLM study at CPU scale: SmolLM2-135M-Instruct instruction-tuned on 80 de-en + 80 zh-en pairs (both directions), 40 steps; greedy, 64 tokens" \
 	  --claim "Instruction tuning on some translation directions improves directions never seen in training, including those without English (Li et al. 2023)" \

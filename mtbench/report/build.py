@@ -20,6 +20,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from mtbench import folders
 from mtbench.errors import MtbenchError
 from mtbench.metrics.base import Metric
 from mtbench.report import plots
@@ -303,9 +304,36 @@ def evaluate_claims(results: Results, runs: Sequence[RunDir], include: Sequence[
 def write_report(results: Results, out_dir: Path, options: ReportOptions, claims: Sequence[Any] = (),
                  settings: Sequence[Any] = ()) -> list[Table]:
     """Leaderboards, details, figures, index.html and the results they show; ``claims``
-    (tested expectations) open summary.md and index.html and fill claims.md."""
+    (tested expectations) open summary.md and index.html and fill claims.md. Written
+    beside ``out_dir`` and swapped in once complete (``mtbench.folders``): a report that
+    fails midway (a plugin's plot, a full disk, a stop) leaves the previous one whole,
+    and files of an older report that no longer apply do not stay."""
     check_names(options.view, list(results.models), list(results.tasks))
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = folders.replaceable(out_dir, "--out")
+    folders.restore_interrupted(out_dir)
+    present = list(out_dir.iterdir()) if out_dir.is_dir() else []
+    if any(p.is_file() for p in present) and not (out_dir / "index.html").exists() \
+            and not (out_dir / "results.json").exists():
+        raise MtbenchError(f"--out {out_dir} holds files but no report (index.html, results.json), and a report replaces "
+                           f"the files of its folder; give an empty or new folder")
+    work = folders.start(out_dir)
+    try:
+        tables = _write_report(results, work, out_dir, options, claims, settings)
+        # A report writes no subfolders: one is another command's (`mtbench analyze --out
+        # REPORT/NAME`) and stays; the older report's own files do not.
+        for sub in (p for p in present if p.is_dir() and not (work / p.name).exists()):
+            sub.rename(work / sub.name)
+    except BaseException:
+        folders.discard(work)
+        raise
+    folders.publish(work, out_dir)
+    return tables
+
+
+def _write_report(results: Results, out_dir: Path, final_dir: Path, options: ReportOptions, claims: Sequence[Any],
+                  settings: Sequence[Any]) -> list[Table]:
+    """The report's files in ``out_dir``; links to the runs' files are relative to
+    ``final_dir``, where the folder will be."""
     results.save(out_dir)
     scored_tasks = [results.tasks[t] for t in results.scored_tasks]
     opening = ""
@@ -340,7 +368,7 @@ def write_report(results: Results, out_dir: Path, options: ReportOptions, claims
             for note in notes:
                 print(f"mtbench: {note}", file=sys.stderr)
             setting_notes += notes
-        links = {(t, m): os.path.relpath(source.outputs_file(t, m), out_dir)
+        links = {(t, m): os.path.relpath(source.outputs_file(t, m), final_dir)
                  for t, info in results.tasks.items() for m in info.scores}
         provenance = _provenance(results, claims, setting_notes)
         worst = _worst(results, source, tables)

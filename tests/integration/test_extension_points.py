@@ -237,6 +237,34 @@ def test_a_plot_from_a_plugin_is_in_the_report_with_scope_and_the_model_under_te
     assert "  first-metric\n" in listed.stdout
 
 
+def test_a_plot_that_fails_leaves_the_previous_report_whole(tiny_layout: Path, plugins: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    assert _run(tiny_layout, plugins, out, "--model", "files").returncode == 0
+    report = out / "report"
+    before = {p.name: p.read_bytes() for p in report.iterdir()}
+    assert "first-metric.png" in before and "index.html" in before
+    (plugins / "first_metric.py").write_text(PLOT.replace("tab = ctx.tables[0]", "raise ValueError('no bars today')"),
+                                            encoding="utf-8")
+    res = _mtbench("report", str(out), "--include-path", str(plugins), "--significance", "none")
+    _one_line_error(res, "plot 'first-metric' failed: ValueError: no bars today")
+    assert {p.name: p.read_bytes() for p in report.iterdir()} == before  # not one file of it changed
+    assert not list(out.glob(".report.*"))  # no staging folder left
+    # A report that succeeds replaces the older one's files and keeps another command's subfolder.
+    (report / "analysis-x").mkdir()
+    (report / "analysis-x" / "index.html").write_text("analysis", encoding="utf-8")
+    (report / "stale-figure.png").write_bytes(b"old")
+    (plugins / "first_metric.py").write_text(PLOT, encoding="utf-8")
+    assert _mtbench("report", str(out), "--include-path", str(plugins)).returncode == 0
+    assert (report / "analysis-x" / "index.html").read_text(encoding="utf-8") == "analysis"
+    assert not (report / "stale-figure.png").exists() and (report / "first-metric.png").is_file()
+    # A folder that is not a report is never replaced by one.
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep", encoding="utf-8")
+    _one_line_error(_mtbench("report", str(out), "--out", str(mine)), f"--out {mine} holds files but no report")
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]
+
+
 def test_train_help_lists_a_plugins_training_method(plugins: Path) -> None:
     for flags in (["--include-path", str(plugins)], [f"--include-path={plugins}"]):
         shown = _mtbench("train", "--help", *flags)

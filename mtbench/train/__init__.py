@@ -55,7 +55,7 @@ def main_train(method: str, config_path: str, log_to: Sequence[str] = (), retrai
             raise
         if not result.reused:
             logger.finish(result.out)
-        ok = logger.ok
+        ok = logger.ok or result.reused  # nothing trained: nothing a tracker could have missed
     if result.reused:
         print(f"already trained: {cfg.method}, {result.steps} steps (final loss {result.final_loss:.4f}) -> {result.out}")
     else:

@@ -17,7 +17,6 @@ import json
 import math
 import platform
 import random
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
+from mtbench import folders
 from mtbench.errors import MtbenchError
 from mtbench.train import data as tdata
 from mtbench.train import output
@@ -117,41 +117,42 @@ def train(cfg: TrainConfig, echo: Callable[[str], None] | None = None,
     ``mtbench.train.output``). ``on_step`` gets each row of train_log.jsonl as it is
     written (experiment trackers); ``on_start`` is called once it is decided to train."""
     from accelerate import Accelerator
-    from accelerate.utils import set_seed
+    from accelerate.utils import broadcast_object_list, set_seed
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     started = time.time()
-    out = Path(cfg.out)
-    output.check_replaceable(out)
-    tokenizer = AutoTokenizer.from_pretrained(cfg.base_model)
-    if tokenizer.pad_token_id is None:  # Llama: pad with EOS, as ALMA and TIM do (masks come from lengths)
-        tokenizer.pad_token = tokenizer.eos_token
-    rows, sums = cfg.recipe.examples(cfg, tokenizer)
-    wanted = output.identity(cfg.method, cfg.to_dict(), sums, output.base_model_hashes(cfg.base_model))
-    meta = output.recorded(out)
-    if meta is not None:
-        why = output.difference(meta, wanted)
-        if why is None and not retrain:
-            if echo is not None:
-                echo(f"mtbench: {out} already holds this training (same method, settings, data and base model): "
-                     f"nothing to train; --retrain trains it again")
-            return TrainResult(out, int(meta.get("steps") or 0), float(meta.get("final_loss", math.nan)),
-                               float(meta.get("seconds") or 0.0), reused=True)
-        if echo is not None:
-            echo(f"mtbench: training again into {out}: " + (why or "--retrain") +
-                 "; its checkpoint stays until the new one is saved")
-    work = output.staging(out)  # the folder replaces out once the checkpoint is saved
-    if on_start is not None:
-        on_start()
     set_seed(cfg.seed)
     random.seed(cfg.seed)
     from mtbench.train.precision import resolve as resolve_precision
 
     mixed, note = resolve_precision(cfg.mixed_precision, cfg.device != "cpu" and torch.cuda.is_available())
-    if note and echo is not None:
-        echo(f"mtbench: {note}")
     accelerator = Accelerator(cpu=cfg.device == "cpu", mixed_precision=mixed,
                               gradient_accumulation_steps=cfg.grad_accum)
+    say = echo if echo is not None and accelerator.is_main_process else (lambda line: None)
+    tokenizer = AutoTokenizer.from_pretrained(cfg.base_model)
+    if tokenizer.pad_token_id is None:  # Llama: pad with EOS, as ALMA and TIM do (masks come from lengths)
+        tokenizer.pad_token = tokenizer.eos_token
+    rows, sums = cfg.recipe.examples(cfg, tokenizer)
+    wanted = output.identity(cfg.method, cfg.to_dict(), sums, output.base_model_hashes(cfg.base_model),
+                             accelerator.num_processes, output.code_sha256(cfg.recipe))
+    decision = output.decide(cfg.out, wanted, retrain) if accelerator.is_main_process else None
+    decision = broadcast_object_list([decision])[0]  # one process looks at out, for all
+    if decision.error:
+        raise MtbenchError(decision.error)
+    out = decision.out
+    if decision.reuse is not None:
+        say(f"mtbench: {out} already holds this training (same method, settings, data, base model, processes and "
+            f"code): nothing to train; --retrain trains it again")
+        meta = decision.reuse
+        return TrainResult(out, int(meta.get("steps") or 0), float(meta.get("final_loss", math.nan)),
+                           float(meta.get("seconds") or 0.0), reused=True)
+    if decision.why:
+        say(f"mtbench: training again into {out}: {decision.why}; its checkpoint stays until the new one is saved")
+    if note:
+        say(f"mtbench: {note}")
+    work = folders.staging(out)  # the folder replaces out once the checkpoint is saved
+    if on_start is not None:
+        on_start()
 
     from mtbench.models.hf import dtype_kwargs  # torch_dtype / dtype across transformers 4.x and 5.x
 
@@ -173,8 +174,7 @@ def train(cfg: TrainConfig, echo: Callable[[str], None] | None = None,
     try:
         log_path = work / "train_log.jsonl"
         if accelerator.is_main_process:
-            shutil.rmtree(work, ignore_errors=True)  # what a stopped training left
-            work.mkdir(parents=True)
+            folders.start(out)
             log_path.write_text("", encoding="utf-8")
         accelerator.wait_for_everyone()
         step, final_loss = 0, float("nan")
@@ -227,12 +227,17 @@ def train(cfg: TrainConfig, echo: Callable[[str], None] | None = None,
         full = full_policy(accelerator, policy, cfg)  # every process takes part (a collective under FSDP/ZeRO)
         if accelerator.is_main_process:
             save(full, tokenizer, cfg, work, wanted, step, final_loss, time.time() - started, mixed)
-            output.publish(work, out)
-        accelerator.wait_for_everyone()
     except BaseException:
         if accelerator.is_main_process:  # out stays as it was; no half-written folder is left beside it
-            shutil.rmtree(work, ignore_errors=True)
+            folders.discard(work)
         raise
+    if accelerator.is_main_process:
+        try:
+            folders.publish(work, out)
+        except OSError as exc:  # the checkpoint is saved: it is not thrown away
+            raise MtbenchError(f"the trained checkpoint is saved in {work} but could not replace {out} "
+                               f"({exc.strerror or exc}); move it there yourself") from None
+    accelerator.wait_for_everyone()
     return TrainResult(out, step, final_loss, time.time() - started)
 
 
@@ -303,8 +308,8 @@ def save(policy: Policy, tokenizer: Any, cfg: TrainConfig, out: Path, trained: d
         "method": cfg.method,
         "base_model": cfg.base_model,
         "config": cfg.to_dict(),
-        "data_sha256": trained["data_sha256"],
-        "base_model_sha256": trained["base_model_sha256"],
+        **{k: v for k, v in trained.items() if k not in ("method", "config")},  # data, base model, processes, code
+        "checkpoint_sha256": output.checkpoint_hashes(out),
         "steps": steps,
         "final_loss": final_loss,
         "seconds": round(seconds, 2),

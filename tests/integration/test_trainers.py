@@ -274,8 +274,8 @@ def test_a_finished_training_is_not_redone_and_a_new_one_replaces_it_only_once_s
     lines.clear()
     again = train(cfg, echo=lines.append)  # the same command: nothing is trained
     assert again.reused and (again.steps, again.final_loss) == (first.steps, first.final_loss)
-    assert lines == [f"mtbench: {out} already holds this training (same method, settings, data and base model): "
-                     f"nothing to train; --retrain trains it again"]
+    assert lines == [f"mtbench: {out} already holds this training (same method, settings, data, base model, "
+                     f"processes and code): nothing to train; --retrain trains it again"]
     assert _folder_bytes(out) == before
 
     # Another setting: trained again; a training that fails midway leaves the old folder whole.
@@ -307,6 +307,51 @@ def test_a_finished_training_is_not_redone_and_a_new_one_replaces_it_only_once_s
     lines.clear()
     assert not train(own, echo=lines.append, retrain=True).reused
     assert lines[0].endswith(f"training again into {out}: --retrain; its checkpoint stays until the new one is saved")
+
+
+@pytest.mark.slow
+def test_a_changed_checkpoint_is_trained_again_and_a_symlinked_out_keeps_its_link(setup: dict[str, Path],
+                                                                                 tmp_path: Path) -> None:
+    from mtbench.train.trainer import train
+
+    real, link = tmp_path / "real", tmp_path / "link"
+    real.mkdir()
+    link.symlink_to(real, target_is_directory=True)
+    cfg = config(setup, "mle", str(link), steps=1)  # an absolute out: the root is not prefixed
+    assert not train(cfg).reused
+    assert link.is_symlink() and (real / "model.safetensors").is_file()  # the link's target was replaced
+    assert train(cfg).reused
+    weights = real / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-8] + b"\0" * 8)  # someone changed the weights
+    lines: list[str] = []
+    assert not train(cfg, echo=lines.append).reused
+    assert lines[0] == f"mtbench: training again into {real}: its checkpoint files changed since it was saved; its " \
+                       f"checkpoint stays until the new one is saved"
+
+
+def test_what_identifies_a_training_is_compared_part_by_part(tmp_path: Path) -> None:
+    from mtbench.train import output
+
+    out = tmp_path / "ckpt"
+    out.mkdir()
+    (out / "config.json").write_text('{"model_type": "llama"}', encoding="utf-8")
+    (out / "model.safetensors").write_bytes(b"weights")
+    wanted = output.identity("mle", {"lr": 1e-3, "out": "x"}, {"a.txt": "1"}, {"hub_id": "m"}, 1, "code")
+    meta = {**wanted, "config": {"lr": 1e-3, "out": "elsewhere"}, "checkpoint_sha256": output.checkpoint_hashes(out)}
+    assert output.difference(meta, wanted, out) is None  # the out folder is no part of it
+    for key, value, why in (("processes", 2, "the number of processes differs"),
+                            ("code_sha256", "other", "mtbench's training code changed"),
+                            ("base_model_sha256", {"hub_id": "n"}, "the base model differs"),
+                            ("data_sha256", {"a.txt": "2"}, "the data files differ"),
+                            ("config", {"lr": 2e-3}, "the settings differ (lr)")):
+        assert output.difference({**meta, key: value}, wanted, out) == why, key
+    old = {k: v for k, v in meta.items() if k != "code_sha256"}
+    assert "an older mtbench trained it" in output.difference(old, wanted, out)
+    (out / "model.safetensors").unlink()
+    assert output.difference(meta, wanted, out) == "its checkpoint files changed since it was saved"
+    assert output.decide("/proc", wanted, False).error == "out /proc is a mount point, which cannot be replaced; " \
+                                                          "give a folder inside it"
+    assert "is the root folder" in output.decide("/", wanted, False).error
 
 
 def test_an_out_folder_that_is_not_a_training_is_never_replaced(setup: dict[str, Path], tmp_path: Path) -> None:

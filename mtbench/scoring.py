@@ -316,7 +316,8 @@ def _score_run(out: RunDir, log: Log, metrics: Sequence[str] | None, executor: E
 
 
 #: Changes when what a score file holds changes, so older files are recomputed.
-SCORE_FORMAT = 4  # 3: statistics in <metric>.stats.npy, not in the rows; 4: the corpus file records file sizes
+SCORE_FORMAT = 5  # 3: statistics in <metric>.stats.npy, not in the rows; 4: the corpus file records file sizes;
+#                   5: the score column also in <metric>.scores.npy
 
 
 def collect_results(out: RunDir, config: Mapping[str, Any], tasks: Sequence[TaskInputs],

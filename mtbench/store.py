@@ -182,32 +182,36 @@ class RunDir:
             summary = read_json(corpus)
             sizes = summary.get("file_sizes") or {}
             return summary.get("input_sha256") == input_sha and all(
-                sizes.get(f.name) == f.stat().st_size for f in (seg, self.stats_path(task, model, metric)))
+                sizes.get(f.name) == f.stat().st_size
+                for f in (seg, self.stats_path(task, model, metric), self.score_column_path(task, model, metric)))
         except (OSError, ValueError, AttributeError):
             return False
 
     def stats_path(self, task: str, model: str, metric: str) -> Path:
         return self.score_paths(task, model, metric)[0].with_suffix(".stats.npy")
 
+    def score_column_path(self, task: str, model: str, metric: str) -> Path:
+        return self.score_paths(task, model, metric)[0].with_suffix(".scores.npy")
+
     def write_score(self, task: str, model: str, metric: str, segments: Mapping[str, Sequence[Any]],
                     corpus: dict[str, Any], stats: np.ndarray) -> None:
         """``segments``: columns of the per-segment file (id, score, details), one row per
-        segment; ``stats``: their (segments, k) statistics, stored in the smallest
-        integer type that holds them when they are counts. The corpus file comes last:
-        it marks the score finished and records the other two files' sizes.
+        segment; its score column is also stored alone, as float64 (what tables, figures
+        and the viewer read: ~15x faster than parsing the rows); ``stats``: their
+        (segments, k) statistics, stored in the smallest integer type that holds them
+        when they are counts. The corpus file comes last: it marks the score finished
+        and records the other files' sizes.
 
         No fsync (three per score were a third of the scoring stage's writing time):
         a score is cheap to recompute, and ``has_score`` trusts only files of the
         recorded sizes."""
         seg, summary = self.score_paths(task, model, metric)
-        stats_path = self.stats_path(task, model, metric)
-        buffer = io.BytesIO()
-        np.save(buffer, compact_counts(np.ascontiguousarray(stats)), allow_pickle=False)
-        stats_bytes = buffer.getvalue()
-        seg_bytes = jsonl_from_columns(segments).encode("utf-8")
-        atomic_write_bytes(stats_path, stats_bytes, durable=False)
-        atomic_write_bytes(seg, seg_bytes, durable=False)
-        atomic_write_json(summary, {**corpus, "file_sizes": {stats_path.name: len(stats_bytes), seg.name: len(seg_bytes)}},
+        files = {self.stats_path(task, model, metric): _npy_bytes(compact_counts(np.ascontiguousarray(stats))),
+                 self.score_column_path(task, model, metric): _npy_bytes(np.asarray(segments["score"], dtype=np.float64)),
+                 seg: jsonl_from_columns(segments).encode("utf-8")}
+        for path, data in files.items():
+            atomic_write_bytes(path, data, durable=False)
+        atomic_write_json(summary, {**corpus, "file_sizes": {p.name: len(data) for p, data in files.items()}},
                           durable=False)
 
     def read_score(self, task: str, model: str, metric: str) -> dict[str, Any]:
@@ -215,6 +219,14 @@ class RunDir:
 
     def read_segment_scores(self, task: str, model: str, metric: str) -> list[dict[str, Any]]:
         return read_jsonl(self.score_paths(task, model, metric)[0])
+
+    def read_score_column(self, task: str, model: str, metric: str) -> list[float]:
+        """Every segment's score, in segment order (the rows' ``score``); from the rows
+        in runs scored before the column had a file of its own."""
+        path = self.score_column_path(task, model, metric)
+        if path.exists():
+            return np.load(path, allow_pickle=False).tolist()
+        return [r["score"] for r in self.read_segment_scores(task, model, metric)]
 
     def read_segment_stats(self, task: str, model: str, metric: str) -> np.ndarray:
         """(segments, k) float64 statistics; from the rows' ``stats`` in runs scored
@@ -254,6 +266,12 @@ class RunDir:
 
     def write_json(self, name: str, obj: Any) -> None:
         atomic_write_json(self.path / name, obj)
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
 
 
 def compact_counts(stats: np.ndarray) -> np.ndarray:

@@ -70,6 +70,7 @@ class SegmentSource:
     def __init__(self, results: Results) -> None:
         self.results = results
         self._rows: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+        self._scores: dict[tuple[str, str, str], list[float]] = {}  # read by the worst segments, figures and viewer
         self._outputs: dict[tuple[str, str], list[str]] = {}  # read by the worst-segments table and the viewer
         self._testdata: dict[tuple[str, str], dict[str, Any]] = {}  # (run directory, task): its test data copy
 
@@ -90,7 +91,11 @@ class SegmentSource:
 
     def scores(self, task: str, model: str, metric: str) -> list[float]:
         """The metric's own segment-level scores (sentence BLEU with effective order, ...)."""
-        return [r["score"] for r in self.rows(task, model, metric)]
+        key = (task, model, metric)
+        if key not in self._scores:
+            run, name = self._model(model)
+            self._scores[key] = run.read_score_column(task, name, metric)
+        return self._scores[key]
 
     def outputs(self, task: str, model: str) -> list[str]:
         if (task, model) not in self._outputs:

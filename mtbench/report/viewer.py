@@ -74,13 +74,12 @@ def _system(results: Results, source: "SegmentSource", task: str, model: str, n:
     for metric, score in per.items():
         info = results.metrics[metric]
         entry["corpus"][metric] = _round(info.display(score.score))
-        rows = source.rows(task, model, metric)[:n]
-        if info.failure_profile:
-            flagged = [r for r in rows if (r.get("score") or 0) > 0]
+        if info.failure_profile:  # the rows: a flag's note is in their details
+            flagged = [r for r in source.rows(task, model, metric)[:n] if (r.get("score") or 0) > 0]
             entry["flags"][metric] = [int(r["id"]) for r in flagged]
             entry["notes"][metric] = [_flag_note(r) for r in flagged]
         else:
-            entry["scores"][metric] = _round_all([info.display(r.get("score")) for r in rows])
+            entry["scores"][metric] = _round_all(list(map(info.display, source.scores(task, model, metric)[:n])))
     return entry
 
 

@@ -109,3 +109,54 @@ def test_score_run_with_a_missing_generation(tiny_layout: Path, tmp_path: Path, 
 def test_score_needs_run_or_task_and_hyp(capsys) -> None:
     assert main(["score"]) == 2
     assert "--run RUN_DIR, or --task TASK with --hyp FILE" in capsys.readouterr().err
+
+
+def test_the_score_column_file_holds_sacrebleus_sentence_scores(tiny_layout: Path, tmp_path: Path) -> None:
+    # <metric>.scores.npy is what tables, figures and the viewer read; its values are
+    # sacrebleu's own sentence scores (BLEU with effective order, as mtbench's segment
+    # BLEU is defined) and the rows' score column, float for float
+    import numpy as np
+    from sacrebleu.metrics import BLEU, CHRF
+
+    from mtbench.textio import read_jsonl, read_lines
+
+    out = tmp_path / "run"
+    _run(tiny_layout, out)
+    ref = read_json(out / "testdata" / "wmt22_de-en.json")["references"]
+    (ref_lines,) = ref.values()
+    for system in ("good", "bad"):
+        hyps = read_lines(out / "generations" / "wmt22_de-en" / f"{system}.txt")[: len(ref_lines)]
+        for metric, oracle in (("bleu", BLEU(effective_order=True)), ("chrf", CHRF())):
+            base = out / "scores" / "wmt22_de-en" / system / metric
+            column = np.load(base.with_suffix(".scores.npy"))
+            assert column.dtype == np.float64 and column.shape == (len(ref_lines),)
+            expected = [oracle.sentence_score(h, [r]).score for h, r in zip(hyps, ref_lines)]
+            np.testing.assert_allclose(column, expected, rtol=4 * np.finfo(np.float64).eps, atol=0)
+            assert column.tolist() == [row["score"] for row in read_jsonl(base.with_suffix(".jsonl"))]
+
+
+def test_a_score_column_cut_short_is_recomputed(tiny_layout: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    _run(tiny_layout, out)
+    before = read_json(out / "results.json")
+    column = out / "scores" / "wmt22_de-en" / "good" / "chrf.scores.npy"
+    column.write_bytes(column.read_bytes()[:-8])
+    assert main(["score", "--run", str(out)]) == 0
+    assert read_json(out / "manifest.json")["work"]["scores_computed"] == 1
+    assert read_json(out / "results.json") == before
+
+
+def test_a_report_of_scores_without_a_column_file_reads_the_rows(tiny_layout: Path, tmp_path: Path) -> None:
+    # runs scored before the column file existed still report, from their rows: the
+    # same page (worst segments, viewer payload with every segment score) either way
+    out = tmp_path / "run"
+    _run(tiny_layout, out)
+    assert main(["report", str(out), "--out", str(tmp_path / "with")]) == 0
+    columns = list((out / "scores").rglob("*.scores.npy"))
+    assert len(columns) == 4
+    for column in columns:
+        column.unlink()
+    assert main(["report", str(out), "--out", str(tmp_path / "without")]) == 0
+    page = (tmp_path / "without" / "index.html").read_text(encoding="utf-8")
+    assert page == (tmp_path / "with" / "index.html").read_text(encoding="utf-8")
+    assert "worst" in page.lower()

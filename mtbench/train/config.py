@@ -51,6 +51,14 @@ class LoraConfig:
     target_modules: list[str] | str = field(default_factory=lambda: ["q_proj", "v_proj"])
 
 
+#: Keys an older mtbench read, and what took their place (a config that still sets
+#: one must not train with a meaning it no longer has).
+REMOVED_KEYS = {
+    "merge_lora": "a LoRA training always writes the merged model to out (what `mtbench run --model hf:DIR` "
+                  "and vLLM load) and the adapter alone to out/adapter",
+}
+
+
 @dataclass
 class TrainConfig:
     method: str
@@ -72,7 +80,6 @@ class TrainConfig:
     seed: int = 42
     tuning: str = "full"
     lora: LoraConfig = field(default_factory=LoraConfig)
-    merge_lora: bool = True
     mixed_precision: str = "no"
     device: str = "cpu"  # "cpu" or "auto" (accelerate picks the GPU)
     options: Any = None  # the method's own section (its recipe's Options), e.g. `lat:` for lat
@@ -106,6 +113,8 @@ def _build(cls: type, raw: Any, where: str, source: str) -> Any:
     kwargs: dict[str, Any] = {}
     for key, value in raw.items():
         path = f"{where + '.' if where else ''}{key}"
+        if key in REMOVED_KEYS:
+            raise MtbenchError(f"{source}: {path} is no longer a setting: {REMOVED_KEYS[key]}; delete the key")
         if key not in fields:
             raise MtbenchError(f"{source}: unknown key {path} ({did_you_mean(str(key), list(fields))})")
         sub = hints.get(key)

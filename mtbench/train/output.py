@@ -5,7 +5,7 @@ damages the folder it replaces.
   aside), the sha256 of every data file read, the base model's hashes (a local
   folder's config, weights and tokenizer, ``models.fingerprint``; a hub id by name),
   the number of processes and the training code's sha256, and the hashes of the
-  checkpoint it saved. When all of them equal this training's and the folder still
+  checkpoint it saved (a LoRA training's ``adapter/`` too). When all of them equal this training's and the folder still
   holds that checkpoint, ``mtbench train`` says so and trains nothing (``--retrain``
   trains again), as ``mtbench run`` never regenerates what it has. The main process
   decides, for every rank.
@@ -28,6 +28,8 @@ from mtbench import folders
 from mtbench.errors import MtbenchError
 
 META = "mtbench_train.json"
+#: A LoRA training's adapter alone, beside the merged checkpoint in the out folder.
+LORA_ADAPTER = "adapter"
 
 
 def base_model_hashes(base_model: str) -> dict[str, Any]:
@@ -73,10 +75,15 @@ def code_sha256(recipe: Any) -> str:
 
 
 def checkpoint_hashes(out: Path) -> dict[str, Any]:
-    """The saved checkpoint's own hashes (recorded, then checked before it is reused)."""
-    from mtbench.models.fingerprint import folder_fingerprint
+    """The saved checkpoint's own hashes (recorded, then checked before it is reused),
+    a LoRA training's adapter folder included."""
+    from mtbench.models.fingerprint import files_sha256, folder_fingerprint
 
-    return folder_fingerprint(out)
+    hashes = folder_fingerprint(out)
+    adapter = out / LORA_ADAPTER
+    if adapter.is_dir():
+        hashes["lora_adapter_sha256"] = files_sha256(adapter, sorted(p.name for p in adapter.iterdir() if p.is_file()))
+    return hashes
 
 
 def recorded(out: Path) -> dict[str, Any] | None:

@@ -285,12 +285,11 @@ def save(policy: Policy, tokenizer: Any, cfg: TrainConfig, out: Path, trained: d
 
     lm = policy.lm
     if cfg.tuning == "lora":
-        if cfg.merge_lora:
-            lm = lm.merge_and_unload()  # type: ignore[operator]
-        else:
-            (out / "adapter").mkdir(exist_ok=True)
-            lm.save_pretrained(out / "adapter")  # type: ignore[operator]
-            lm = lm.get_base_model()  # type: ignore[operator]
+        # The adapter alone (to share or stack), then the merged model as the checkpoint:
+        # what every backend loads is the trained model (an unmerged base with peft's
+        # lora_A/B keys would load with its target weights freshly initialised).
+        lm.save_pretrained(out / output.LORA_ADAPTER)  # type: ignore[operator]
+        lm = lm.merge_and_unload()  # type: ignore[operator]
     lm.save_pretrained(out, safe_serialization=True)  # type: ignore[operator]
     tokenizer.save_pretrained(out)
     if policy.v_head is not None:
@@ -313,7 +312,7 @@ def save(policy: Policy, tokenizer: Any, cfg: TrainConfig, out: Path, trained: d
         "steps": steps,
         "final_loss": final_loss,
         "seconds": round(seconds, 2),
-        "lora_merged": cfg.tuning == "lora" and cfg.merge_lora,
+        "lora_adapter": output.LORA_ADAPTER if cfg.tuning == "lora" else None,  # beside the merged checkpoint
         "mixed_precision": mixed_precision or cfg.mixed_precision,  # what ran (config "auto" resolved)
         "versions": versions,
     }

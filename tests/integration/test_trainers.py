@@ -143,13 +143,33 @@ def test_lora_merged_and_fixemb(setup: dict[str, Path]) -> None:
     base = load_file(str(setup["base"] / "model.safetensors"))
     cfg = config(setup, "mle", "lora", tuning="lora", lr=2e-2, steps=4,
                  lora={"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["q_proj", "v_proj"]})
-    train(cfg)
-    merged = load_file(str(Path(cfg.out) / "model.safetensors"))
+    assert not train(cfg).reused
+    out = Path(cfg.out)
+    merged = load_file(str(out / "model.safetensors"))
     assert set(merged) == set(base)  # merged: no lora_A/lora_B keys left
     q = "model.layers.0.self_attn.q_proj.weight"
     assert not torch.equal(merged[q], base[q])
     assert torch.equal(merged["model.embed_tokens.weight"], base["model.embed_tokens.weight"])
     HFBackend(str(cfg.out), progress=False).generate(["the cat"], DecodingParams(max_new_tokens=3))
+
+    # The adapter alone beside it: peft applies it to the base model and merges it into
+    # the checkpoint's weights (peft is the reference; a tolerance for fp32 adds).
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    assert json.loads((out / "mtbench_train.json").read_text())["lora_adapter"] == "adapter"
+    by_peft = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(setup["base"]), out / "adapter")
+    by_peft = by_peft.merge_and_unload().state_dict()
+    for name, weight in merged.items():
+        assert torch.allclose(weight, by_peft[name], rtol=0, atol=8 * torch.finfo(weight.dtype).eps * max(
+            1.0, float(weight.abs().max()))), name
+    # The adapter is part of the saved checkpoint's identity.
+    assert train(cfg).reused
+    adapter_weights = out / "adapter" / "adapter_model.safetensors"
+    adapter_weights.write_bytes(adapter_weights.read_bytes()[:-8] + b"\0" * 8)
+    lines: list[str] = []
+    assert not train(cfg, echo=lines.append).reused
+    assert "its checkpoint files changed since it was saved" in lines[0]
 
     cfg = config(setup, "mle", "fixemb", tuning="fixemb", steps=3)
     train(cfg)
@@ -193,6 +213,13 @@ def test_config_errors(setup: dict[str, Path], tmp_path: Path) -> None:
                    f"data: {{src: {setup['de']}, tgt: {setup['en']}, src_lang: de, tgt_lang: en}}\n")
     with pytest.raises(MtbenchError, match="unknown key step .*steps"):
         main_train("mle", str(bad))
+    bad.write_text(f"base_model: {setup['base']}\nout: {tmp_path}/o\ntuning: lora\nmerge_lora: false\n"
+                   f"data: {{src: {setup['de']}, tgt: {setup['en']}, src_lang: de, tgt_lang: en}}\n")
+    with pytest.raises(MtbenchError, match=r"bad.yaml: merge_lora is no longer a setting: a LoRA training always "
+                                           r"writes the merged model to out .* and the adapter alone to "
+                                           r"out/adapter; delete the key"):
+        main_train("mle", str(bad))
+    assert not (tmp_path / "o").exists()
     bad.write_text(f"base_model: {setup['base']}\nout: {tmp_path}/o\n"
                    f"data: {{src: {tmp_path}/missing.de, tgt: {setup['en']}, src_lang: de, tgt_lang: en}}\n")
     with pytest.raises(MtbenchError, match="missing.de"):

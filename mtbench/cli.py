@@ -212,11 +212,11 @@ def _report_options(args: argparse.Namespace, runs: list, title: str):
     twice = sorted({k for k in keys if keys.count(k) > 1})
     if twice:
         raise MtbenchError(f"--x {twice[0]} is given twice; name each training setting once")
-    return replace(options, settings=keys) if keys else options
+    return replace(options, settings=keys, series=labelled[0] if labelled else "")
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from mtbench.report.build import report_runs, series_curves
+    from mtbench.report.build import report_runs
     from mtbench.store import RunDir
 
     _renamed_flags(args)
@@ -239,10 +239,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     options = _report_options(args, runs, f"mtbench report: {', '.join(r.path.name for r in runs)}")
     analyze = _compare_analyze_pair(args, runs)  # checked before anything is written
     report_runs(runs, out, options, [Path(p) for p in args.include_path or []])
-    for spec in [x for x in args.x or () if "=" in x]:
-        _, notes = series_curves(runs, spec, out)
-        for note in notes:
-            print(f"mtbench: warning: {note}", file=sys.stderr)
     print((out / "leaderboard.md").read_text(encoding="utf-8"))
     if options.expectations:
         print((out / "claims.md").read_text(encoding="utf-8"))

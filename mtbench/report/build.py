@@ -51,6 +51,7 @@ class ReportOptions:
     claim: str = ""  # the sentence the expectations test (a paper's finding)
     expectations: tuple[Any, ...] = ()  # mtbench.report.claims.Expectation
     settings: tuple[str, ...] = ()  # training settings (e.g. lat.alpha): metric-vs-setting curves (mtbench.report.setting_curves)
+    series: str = ""  # LABEL=V1,V2,...: metric against one x value per run directory (series_curves)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], title: str, train_logs: Sequence[str] = (), claim: str = "",
@@ -285,8 +286,10 @@ def report_runs(runs: Sequence[RunDir], out_dir: Path, options: ReportOptions = 
     else:
         results = merge_runs(runs)
         analyse(results, metric_objects(results, runs, include), options)
+    if options.series:
+        series_xs(options.series, len(runs))  # before anything is written: a bad spec is one line
     claims = evaluate_claims(results, runs, include, options)  # before anything is written: a bad name is one line
-    write_report(results, out_dir, options, claims, settings)
+    write_report(results, out_dir, options, claims, settings, runs)
     return results
 
 
@@ -307,9 +310,10 @@ def evaluate_claims(results: Results, runs: Sequence[RunDir], include: Sequence[
 # --- writing -------------------------------------------------------------------------------
 
 def write_report(results: Results, out_dir: Path, options: ReportOptions, claims: Sequence[Any] = (),
-                 settings: Sequence[Any] = ()) -> list[Table]:
+                 settings: Sequence[Any] = (), runs: Sequence[RunDir] = ()) -> list[Table]:
     """Leaderboards, details, figures, index.html and the results they show; ``claims``
-    (tested expectations) open summary.md and index.html and fill claims.md. Written
+    (tested expectations) open summary.md and index.html and fill claims.md; ``runs``:
+    the run directories ``options.series`` gives one x value each. Written
     beside ``out_dir`` and swapped in once complete (``mtbench.folders``): a report that
     fails midway (a plugin's plot, a full disk, a stop) leaves the previous one whole,
     and files of an older report that no longer apply do not stay."""
@@ -323,7 +327,7 @@ def write_report(results: Results, out_dir: Path, options: ReportOptions, claims
                            f"the files of its folder; give an empty or new folder")
     work = folders.start(out_dir)
     try:
-        tables = _write_report(results, work, out_dir, options, claims, settings)
+        tables = _write_report(results, work, out_dir, options, claims, settings, runs)
         # A report writes no subfolders: one is another command's (`mtbench analyze --out
         # REPORT/NAME`) and stays; the older report's own files do not.
         for sub in (p for p in present if p.is_dir() and not (work / p.name).exists()):
@@ -336,7 +340,7 @@ def write_report(results: Results, out_dir: Path, options: ReportOptions, claims
 
 
 def _write_report(results: Results, out_dir: Path, final_dir: Path, options: ReportOptions, claims: Sequence[Any],
-                  settings: Sequence[Any]) -> list[Table]:
+                  settings: Sequence[Any], runs: Sequence[RunDir]) -> list[Table]:
     """The report's files in ``out_dir``; links to the runs' files are relative to
     ``final_dir``, where the folder will be."""
     results.save(out_dir)
@@ -372,6 +376,12 @@ def _write_report(results: Results, out_dir: Path, final_dir: Path, options: Rep
                 notes.insert(0, f"--x {setting.key}: not on the curve: {', '.join(setting.missing)}")
             for note in notes:
                 print(f"mtbench: {note}", file=sys.stderr)
+            setting_notes += notes
+        if options.series:
+            curves, notes = series_curves(runs, options.series, out_dir)
+            figures += curves
+            for note in notes:
+                print(f"mtbench: warning: {note}", file=sys.stderr)
             setting_notes += notes
         links = {(t, m): os.path.relpath(source.outputs_file(t, m), final_dir)
                  for t, info in results.tasks.items() for m in info.scores}
@@ -570,17 +580,23 @@ def _worst(results: Results, source: SegmentSource, tables: list[Table]) -> dict
 
 # --- metric against one x value per run ------------------------------------------------------
 
-def series_curves(runs: Sequence[RunDir], spec: str, out_dir: Path) -> tuple[list[Path], list[str]]:
-    """Metric (average over directions) against one x value per run, one line per model
-    found in several runs: training steps, the unlikelihood weight alpha, data size.
-    Returns the figures and what could not be drawn (said by the caller)."""
+def series_xs(spec: str, n_runs: int) -> tuple[str, list[float]]:
+    """The label and the x values of ``--x LABEL=V1,V2,...``, one per run directory."""
     label, _, values = spec.partition("=")
     try:
         xs = [float(v) for v in values.split(",")]
     except ValueError:
         raise MtbenchError(f"--x {spec!r}: give LABEL=V1,V2,... with one number per run directory") from None
-    if not label or len(xs) != len(runs):
-        raise MtbenchError(f"--x {spec!r}: needs a label and {len(runs)} values, one per run directory")
+    if not label or len(xs) != n_runs:
+        raise MtbenchError(f"--x {spec!r}: needs a label and {n_runs} values, one per run directory")
+    return label, xs
+
+
+def series_curves(runs: Sequence[RunDir], spec: str, out_dir: Path) -> tuple[list[Path], list[str]]:
+    """Metric (average over directions) against one x value per run, one line per model
+    found in several runs: training steps, the unlikelihood weight alpha, data size.
+    Returns the figures and what could not be drawn (said by the caller)."""
+    label, xs = series_xs(spec, len(runs))
     loaded = [Results.load(r.path) for r in runs]
     names = run_labels(runs)
     in_runs = Counter(m for res in loaded for m in res.models)

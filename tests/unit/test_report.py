@@ -420,6 +420,8 @@ def test_compare_labels_every_copy_and_curves(tiny_layout: Path, run_dir: Path, 
     md = (out / "leaderboard.md").read_text(encoding="utf-8")
     assert md.count("| run/good |") == 2 and md.count("| run2/good |") == 2 and md.count("| bad |") == 2
     assert (out / "curve-bleu.png").is_file()
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert 'alt="curve-bleu"' in page and "better only in run run2: no curve" in page  # on the page, and said
     assert "better only in run run2: no curve" in err
     legend = figure_text(out / "curve-bleu.png")["axes"][0]["legend"]
     assert set(legend) == {"good", "bad", "same"}
@@ -438,6 +440,10 @@ def test_x_without_common_models_is_an_error(tmp_path: Path, capsys) -> None:
     assert main(["compare", *map(str, runs), "--out", str(tmp_path / "cmp"), "--x", "step=1,2"]) == 2
     err = capsys.readouterr().err
     assert "no model has an average in more than one run" in err and "r1: alpha; r2: beta" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "cmp").exists()  # no report without its curve
+    assert main(["compare", *map(str, runs), "--out", str(tmp_path / "cmp"), "--x", "step=1"]) == 2
+    assert "--x 'step=1': needs a label and 2 values, one per run directory" in capsys.readouterr().err
+    assert not (tmp_path / "cmp").exists()
 
 
 def test_old_flag_spellings_still_work_with_a_note(run_dir: Path, tmp_path: Path, capsys) -> None:

@@ -220,7 +220,9 @@ def curves(series: Mapping[str, Sequence[tuple[float, float]]], colours: Mapping
     _titles(fig, ax, title, subtitle)
     ax.grid(alpha=0.3)
     if len(series) > 1:
-        legend = ax.legend(frameon=False)
+        # a few lines: inside; more: beside the axes, where no label covers a line
+        legend = ax.legend(frameon=False) if len(series) <= 4 else \
+            ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         _mark_labels(legend.get_texts(), under_test)
     return _save(fig, out_base)
 

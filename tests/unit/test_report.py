@@ -585,3 +585,28 @@ def test_each_figure_passes_one_checkpoint_drawn_here_or_in_the_pool(tmp_path: P
         assert len(labels) == len(set(labels)) and "report:heatmap-bleu" in labels, labels
         seen[threads] = set(labels)
     assert seen["1"] == seen["2"]
+
+
+@pytest.mark.parametrize("n_series", [3, 13])
+def test_a_curves_legend_covers_no_line(tmp_path: Path, n_series: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # many models: the legend goes beside the axes (it sat on the lines of a 13-model
+    # compare --x); a few: inside, where matplotlib finds room. Geometry from matplotlib.
+    from mtbench.report import plots
+
+    boxes = []
+    real_save = plots._save
+
+    def measure_then_save(fig, out_base):
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        boxes.append((fig.axes[0].get_window_extent(renderer), fig.axes[0].get_legend().get_window_extent(renderer)))
+        return real_save(fig, out_base)
+
+    monkeypatch.setattr(plots, "_save", measure_then_save)
+    series = {f"system-{i}": [(1.0, 30.0 + i), (2.0, 30.0 + i)] for i in range(n_series)}
+    plots.curves(series, {}, tmp_path / "curve", "step", "bleu")
+    (axes, legend), = boxes
+    if n_series > 4:
+        assert legend.x0 >= axes.x1  # entirely right of the plotting area
+    else:
+        assert axes.x0 <= legend.x0 and legend.x1 <= axes.x1

@@ -231,8 +231,9 @@ def smollm2_backend(dtype: str = "auto", device: str = "auto", batch_tokens: int
                     max_batch: int | None = None, continuous: bool | None = None, progress: bool = True) -> Any:
     """``HFBackend`` on the embedded model (``smollm2-135m`` in the model registry), with
     the ``hf`` backend's options (``smollm2-135m?max_batch=8``)."""
-    from mtbench.models.hf import HFBackend
+    from mtbench.models.hf import HFBackend, pick_device
 
+    pick_device(device)  # a device that is not here fails before the minute of converting
     sizes = {k: v for k, v in (("batch_tokens", batch_tokens), ("max_batch", max_batch)) if v is not None}
     return HFBackend(str(smollm2_path()), dtype=dtype, device=device, name="smollm2-135m", progress=progress,
                      continuous=continuous, **sizes)

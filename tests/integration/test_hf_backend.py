@@ -576,3 +576,14 @@ def test_smollm2_converts_loads_and_translates() -> None:
     b.continuous = True
     flowing = b.generate(prompts, greedy)
     assert [(g.raw, g.n_tokens) for g in flowing] == [(g.raw, g.n_tokens) for g in static]
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU exists here, so device cuda:1 may be valid")
+def test_the_embedded_model_checks_its_device_before_converting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mtbench.models import smollm2
+
+    monkeypatch.setenv("MTBENCH_CACHE", str(tmp_path / "cache"))  # nothing converted yet
+    monkeypatch.setattr(smollm2, "convert", lambda *a: pytest.fail("converted before the device was checked"))
+    with pytest.raises(MtbenchError, match="device 'cuda:1' was asked for but torch .* sees no CUDA GPU"):
+        smollm2.smollm2_backend(device="cuda:1")
+    assert not (tmp_path / "cache" / smollm2.CACHE_NAME).exists()
